@@ -1,0 +1,23 @@
+"""The API under /api/v1/: every endpoint needs a token or a session unless marked auth=None."""
+
+from django.contrib.auth.decorators import login_required
+from ninja import NinjaAPI
+
+from tanfang.accounts.api import router as accounts_router
+from tanfang.accounts.api_auth import API_AUTH
+from tanfang.audit.api import router as audit_router
+from tanfang.core.api_errors import install_error_handlers
+from tanfang.regions.api import router as regions_router
+
+api = NinjaAPI(
+    title="Tanfang 探访关爱 API",
+    version="1",
+    description="特殊困难老年人探访关爱服务平台接口。认证：`Authorization: Bearer <令牌>`，或浏览器登录会话（需 CSRF）。",
+    auth=API_AUTH,
+    urls_namespace="api-1",
+    docs_decorator=login_required,
+)
+install_error_handlers(api)
+api.add_router("/", accounts_router)
+api.add_router("/regions", regions_router)
+api.add_router("/audit-events", audit_router)

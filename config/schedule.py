@@ -1,0 +1,11 @@
+"""Every periodic job, in one place."""
+
+from celery.schedules import crontab
+
+BEAT_SCHEDULE = {
+    "heartbeat": {"task": "tanfang.core.tasks.heartbeat_task", "schedule": 60.0, "args": ("beat",)},
+    "clear-expired-sessions": {
+        "task": "tanfang.accounts.tasks.clear_expired_sessions_task",
+        "schedule": crontab(hour=3, minute=17),
+    },
+}

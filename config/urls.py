@@ -1,0 +1,16 @@
+from django.urls import include, path
+
+from config.api import api
+from tanfang.core import views as core_views
+from tanfang.reports import views as report_views
+
+urlpatterns = [
+    path("", report_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("tanfang.accounts.urls")),
+    path("users/", include("tanfang.accounts.user_urls")),
+    path("regions/", include("tanfang.regions.urls")),
+    path("audit/", include("tanfang.audit.urls")),
+    path("api/v1/", api.urls),
+]

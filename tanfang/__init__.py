@@ -1,0 +1,1 @@
+"""Tanfang 探访关爱: visits and care for elderly people in special difficulty."""

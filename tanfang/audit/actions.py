@@ -1,0 +1,25 @@
+"""Every audited action, with its label. Stable codes: stored in rows and shown by the API."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Action(models.TextChoices):
+    LOGIN_SUCCEEDED = "auth.login", _("登录")
+    LOGIN_FAILED = "auth.login_failed", _("登录失败")
+    ACCOUNT_LOCKED = "auth.locked", _("账号锁定")
+    LOGOUT = "auth.logout", _("退出登录")
+    PASSWORD_CHANGED = "auth.password_changed", _("修改密码")
+    PASSWORD_RESET = "auth.password_reset", _("重置密码")
+    TOKEN_ISSUED = "auth.token_issued", _("签发接口令牌")
+    TOKEN_REVOKED = "auth.token_revoked", _("吊销接口令牌")
+    USER_CREATED = "user.created", _("创建用户")
+    USER_UPDATED = "user.updated", _("修改用户")
+    USER_UNLOCKED = "user.unlocked", _("解锁用户")
+    REGIONS_IMPORTED = "region.imported", _("导入区划")
+    REGION_CREATED = "region.created", _("新增区划")
+    REGION_RENAMED = "region.renamed", _("区划更名")
+    ELDER_CREATED = "elder.created", _("登记老年人")
+    ELDERS_SEEDED = "elder.seeded", _("生成演示老年人")

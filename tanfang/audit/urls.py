@@ -1,0 +1,7 @@
+from django.urls import path
+
+from tanfang.audit import views
+
+app_name = "audit"
+
+urlpatterns = [path("", views.audit_list_view, name="list")]

@@ -1,0 +1,72 @@
+"""How the API shows errors: JSON with a stable code and a Chinese message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from tanfang.core.errors import DomainError, ErrorCode, ValidationFailed
+
+
+def _pydantic_message(error: dict[str, Any]) -> str:
+    kind = error.get("type", "")
+    context = error.get("ctx") or {}
+    messages = {
+        "missing": _("此项为必填项"),
+        "string_too_long": _("长度不能超过 %(n)s 个字符") % {"n": context.get("max_length", "")},
+        "string_too_short": _("长度不能少于 %(n)s 个字符") % {"n": context.get("min_length", "")},
+        "int_parsing": _("应为整数"),
+        "bool_parsing": _("应为是或否"),
+        "date_from_datetime_parsing": _("日期格式应为 YYYY-MM-DD"),
+        "date_parsing": _("日期格式应为 YYYY-MM-DD"),
+        "string_type": _("应为文本"),
+        "list_type": _("应为列表"),
+        "json_invalid": _("请求体不是有效的 JSON"),
+        "enum": _("取值无效"),
+        "literal_error": _("取值无效"),
+        "greater_than_equal": _("数值过小"),
+        "less_than_equal": _("数值过大"),
+    }
+    return messages.get(kind, _("输入无效"))
+
+
+def _field_name(loc: list[Any] | tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "payload", "form")]
+    return ".".join(parts)
+
+
+def install_error_handlers(api: NinjaAPI) -> None:
+    """Make every error the API can raise answer in one JSON shape."""
+
+    def respond(request: HttpRequest, status: int, code: str, message: str, **extra: Any) -> HttpResponse:
+        return api.create_response(request, {"code": code, "message": message, **extra}, status=status)
+
+    @api.exception_handler(ValidationFailed)
+    def validation_failed(request: HttpRequest, exc: ValidationFailed) -> HttpResponse:
+        errors = [{"field": e.field, "message": e.message} for e in exc.errors]
+        return respond(request, 422, exc.code, exc.message, errors=errors)
+
+    @api.exception_handler(DomainError)
+    def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+        return respond(request, exc.status, exc.code, exc.message)
+
+    @api.exception_handler(NinjaValidationError)
+    def invalid_input(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+        errors = [{"field": _field_name(e.get("loc", ())), "message": _pydantic_message(e)} for e in exc.errors]
+        summary = "；".join(f"{e['field']}：{e['message']}" if e["field"] else e["message"] for e in errors)
+        return respond(request, 422, ErrorCode.VALIDATION_FAILED, summary or _("输入有误"), errors=errors)
+
+    @api.exception_handler(AuthenticationError)
+    def not_authenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        return respond(request, 401, ErrorCode.NOT_AUTHENTICATED, _("请先登录或提供有效的接口令牌"))
+
+    @api.exception_handler(HttpError)
+    def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        code = ErrorCode.NOT_FOUND if exc.status_code == 404 else ErrorCode.VALIDATION_FAILED
+        message = _("未找到该记录") if exc.status_code == 404 else str(exc)
+        return respond(request, exc.status_code, code, message)

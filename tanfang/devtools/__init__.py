@@ -1,0 +1,1 @@
+"""Developer tools: demo data and the demo runner. Not installed in production."""

@@ -1,0 +1,44 @@
+"""Builders of regions and users for tests and demo data."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tanfang.accounts.models import User
+from tanfang.core.roles import RegionLevel, Role
+from tanfang.regions.models import Region, UserRegion
+
+DEFAULT_PASSWORD = "Tanfang@2026"
+
+
+def ensure_region(code: str, name: str, level: RegionLevel, parent: Region | None = None) -> Region:
+    """Return the region with this code, creating it (and its path) if missing."""
+    path = f"{parent.path if parent else ''}{code}/"
+    full_name = f"{parent.full_name if parent else ''}{name}"
+    region, _ = Region.objects.get_or_create(
+        code=code,
+        defaults={"name": name, "level": level, "parent": parent, "path": path, "full_name": full_name},
+    )
+    return region
+
+
+def make_user(
+    username: str,
+    role: Role,
+    regions: Sequence[Region] = (),
+    *,
+    password: str = DEFAULT_PASSWORD,
+    display_name: str | None = None,
+    must_change_password: bool = False,
+) -> User:
+    """Create a user directly (no audit): for fixtures and demo set-up only."""
+    user = User(
+        username=username,
+        role=role,
+        display_name=display_name or username,
+        must_change_password=must_change_password,
+    )
+    user.set_password(password)
+    user.save()
+    UserRegion.objects.bulk_create([UserRegion(user=user, region=r) for r in regions])
+    return user

@@ -1,0 +1,50 @@
+"""Reads of the region tree for pages and the API, always through scoping."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, QuerySet
+
+from tanfang.core.roles import Permission
+from tanfang.core.scope import Actor
+from tanfang.regions.models import Region
+from tanfang.regions.scoping import get_region_for, regions_visible_to, require_permission, top_regions_for
+
+
+@dataclass(frozen=True)
+class RegionView:
+    region: Region | None
+    breadcrumbs: list[Region]
+    children: list[Region]
+
+
+def browse_regions(actor: Actor, code: str | None = None) -> RegionView:
+    """Return a region the actor may see with its visible ancestors and children.
+
+    Without a code, the "children" are the actor's own top regions. Raises NotFound
+    outside the scope and PermissionDenied for roles that may not browse regions.
+    """
+    require_permission(actor, Permission.VIEW_REGIONS)
+    if code is None:
+        tops = top_regions_for(actor).annotate(child_count=Count("children"))
+        return RegionView(region=None, breadcrumbs=[], children=list(tops))
+    region = get_region_for(actor, code)
+    visible = regions_visible_to(actor)
+    breadcrumbs = list(visible.filter(code__in=region.ancestor_codes[:-1]).order_by("level"))
+    children = list(
+        visible.filter(parent=region).annotate(child_count=Count("children")).order_by("code")
+    )
+    return RegionView(region=region, breadcrumbs=breadcrumbs, children=children)
+
+
+def search_regions(actor: Actor, text: str, *, limit: int = 50) -> QuerySet[Region]:
+    """Find regions in scope whose name contains the text or whose code starts with it."""
+    require_permission(actor, Permission.VIEW_REGIONS)
+    text = text.strip()
+    visible = regions_visible_to(actor)
+    if not text:
+        return visible.none()
+    if text.isdigit():
+        return visible.filter(code__startswith=text).order_by("code")[:limit]
+    return visible.filter(name__contains=text).order_by("level", "code")[:limit]
