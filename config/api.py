@@ -7,6 +7,7 @@ from tanfang.accounts.api import router as accounts_router
 from tanfang.accounts.api_auth import API_AUTH
 from tanfang.audit.api import router as audit_router
 from tanfang.core.api_errors import install_error_handlers
+from tanfang.core.api_render import ReadableJSONRenderer
 from tanfang.regions.api import router as regions_router
 
 api = NinjaAPI(
@@ -16,6 +17,7 @@ api = NinjaAPI(
     auth=API_AUTH,
     urls_namespace="api-1",
     docs_decorator=login_required,
+    renderer=ReadableJSONRenderer(),
 )
 install_error_handlers(api)
 api.add_router("/", accounts_router)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.db import connections
 from django.db.models import F, Q, Value
 from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext as _
@@ -265,45 +266,48 @@ def _cell_text(value: object) -> str:
     return text
 
 
+def _header_columns(cells: Sequence[object]) -> dict[str, int]:
+    """Map each field to its column index, or raise naming the missing columns."""
+    columns: dict[str, int] = {}
+    for index, raw in enumerate(cells):
+        key = _HEADER_ALIASES.get(_header_key(raw))
+        if key is not None and key not in columns:
+            columns[key] = index
+    missing = [label for key, label in _FIELD_COLUMNS.items() if key not in columns]
+    if missing:
+        raise RegionFileError(
+            _("缺少必需的列：%(columns)s（表头可写 区划代码、名称、级别、上级代码，或 code、name、level、parent_code）")
+            % {"columns": "、".join(missing)}
+        )
+    return columns
+
+
 def _rows_from_table(table: Iterable[tuple[int, Sequence[object]]]) -> list[RegionRow]:
     """Build rows from (line, cells) pairs; the first non-empty one is the header."""
-    columns: dict[str, int] | None = None
+    columns: dict[str, int] = {}
     rows: list[RegionRow] = []
     for line, cells in table:
         texts = [_cell_text(c) for c in cells]
         if not any(texts):
             continue
-        if columns is None:
-            columns = {}
-            for index, raw in enumerate(cells):
-                key = _HEADER_ALIASES.get(_header_key(raw))
-                if key is not None and key not in columns:
-                    columns[key] = index
-            missing = [label for key, label in _FIELD_COLUMNS.items() if key not in columns]
-            if missing:
-                raise RegionFileError(
-                    _("缺少必需的列：%(columns)s（表头可写 区划代码、名称、级别、上级代码，或 code、name、level、parent_code）")
-                    % {"columns": "、".join(missing)}
-                )
+        if not columns:
+            columns = _header_columns(cells)
             continue
-
-        def get(key: str, texts: list[str] = texts, columns: dict[str, int] = columns) -> str:
-            index = columns[key]
-            return texts[index] if index < len(texts) else ""
-
-        level_text = get("level")
+        code, name, level_text, parent_code = (
+            texts[columns[key]] if columns[key] < len(texts) else "" for key in _FIELD_COLUMNS
+        )
         level = parse_level(level_text) if level_text else None
         rows.append(
             RegionRow(
-                code=get("code"),
-                name=get("name"),
+                code=code,
+                name=name,
                 level=int(level) if level is not None else 0,
-                parent_code=get("parent_code") or None,
+                parent_code=parent_code or None,
                 line=line,
                 level_text=level_text,
             )
         )
-    if columns is None:
+    if not columns:
         raise RegionFileError(_("文件是空的：没有表头，也没有数据"))
     return rows
 
@@ -537,6 +541,18 @@ def plan_changes(rows: Sequence[RegionRow], existing: Mapping[str, ExistingRegio
     return plan
 
 
+def _subtree(region_model: Any, path: str) -> Q:
+    """Match the regions below a path, in a way the database can answer from an index.
+
+    PostgreSQL has a varchar_pattern_ops index for LIKE 'prefix%'. SQLite's LIKE cannot
+    use an index, but its paths compare bytewise: a path starts with "…/410823/"
+    exactly when it lies between that and "…/4108230" ("0" follows "/").
+    """
+    if connections[region_model.objects.db].vendor == "sqlite":
+        return Q(path__gte=path, path__lt=path[:-1] + "0")
+    return Q(path__startswith=path)
+
+
 def apply_plan(plan: RegionPlan, region_model: Any, existing: Mapping[str, ExistingRegion]) -> None:
     """Write a plan: renames first (with the full names below them), then new regions.
 
@@ -566,10 +582,10 @@ def apply_plan(plan: RegionPlan, region_model: Any, existing: Mapping[str, Exist
         names[code] = new_name
         full_names.clear()
         new_full = full_name_of(code)
-        region_model.objects.filter(pk=code).update(name=new_name)
-        region_model.objects.filter(path__startswith=region.path).update(
-            full_name=Concat(Value(new_full), Substr(F("full_name"), len(old_full) + 1))
-        )
+        region_model.objects.filter(pk=code).update(name=new_name, full_name=new_full[:FULL_NAME_MAX_LENGTH])
+        if region.level < RegionLevel.VILLAGE:  # villages have nothing below them
+            below = region_model.objects.filter(_subtree(region_model, region.path)).exclude(pk=code)
+            below.update(full_name=Concat(Value(new_full), Substr(F("full_name"), len(old_full) + 1)))
 
     created_full: dict[str, str] = {}
     batch: list[Any] = []
@@ -614,14 +630,18 @@ def load_existing(
     *,
     prefix_codes: Iterable[str] | None = None,
     codes: Iterable[str] = (),
+    max_level: int | None = None,
 ) -> dict[str, ExistingRegion]:
     """Load regions in one query: all of them, or only those an import needs.
 
     With `prefix_codes` (code prefixes such as "41" or "410823"), load the regions
-    whose code starts with one of them and the regions above them; `codes` adds
-    exact codes (a file's parent codes, which may lie elsewhere).
+    whose code starts with one of them and the regions above them; `codes` then adds
+    exact codes (a file's parent codes, which may lie elsewhere). `max_level` leaves
+    out the levels below (COUNTY: only the base regions).
     """
     queryset = region_model.objects.all()
+    if max_level is not None:
+        queryset = queryset.filter(level__lte=max_level)
     if prefix_codes is not None:
         prefixes = sorted(set(prefix_codes), key=len)
         kept: list[str] = []

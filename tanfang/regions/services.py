@@ -143,8 +143,7 @@ def _apply_package_rows(rows: list[RegionRow], existing: dict[str, ExistingRegio
     if errors:
         shown = "；".join(str(e) for e in errors[:5])
         raise Conflict(
-            _("区划数据包与现有区划冲突（共%(count)d处），未导入：%(errors)s")
-            % {"count": len(errors), "errors": shown}
+            _("区划数据包与现有区划冲突（共%(count)d处），未导入：%(errors)s") % {"count": len(errors), "errors": shown}
         )
     plan = plan_changes(rows, existing)
     apply_plan(plan, Region, existing)
@@ -177,26 +176,30 @@ def import_regions_from_package(
         assert county is not None
         area = area_prefix = county.strip()
     if prefixes is not None:
-        if base_only:
-            outside = _outside((r.code for r in rows), prefixes)
-        else:
-            outside = _outside([area], prefixes)
+        # The base touches every province; an area is inside when its own code is.
+        outside = _outside((r.code for r in rows) if base_only else [area], prefixes)
         if outside:
-            raise PermissionDenied(
-                _("区划 %(code)s 不在您的管辖范围内，不能导入") % {"code": outside[0]}
-            )
+            raise PermissionDenied(_("区划 %(code)s 不在您的管辖范围内，不能导入") % {"code": outside[0]})
 
     if not rows and not base_only:
         raise NotFound(_("区划数据包中没有 %(area)s 的乡镇（街道）和村（居）") % {"area": area})
 
+    def load() -> dict[str, ExistingRegion]:
+        if base_only:
+            return load_existing(Region, max_level=RegionLevel.COUNTY)
+        return load_existing(Region, prefix_codes=[area_prefix])
+
     created = renamed = unchanged = 0
-    if not base_only and not Region.objects.filter(code=area).exists():
+    existing = load()
+    counties = {r.parent_code for r in rows if r.level == RegionLevel.TOWNSHIP}
+    if not base_only and (area not in existing or not counties <= existing.keys()):
+        # The base regions are missing (or some of them): load them first, in this transaction.
         base_rows = read_division_package(data_dir, base_only=True)
-        base_plan = _apply_package_rows(base_rows, load_existing(Region))
+        base_plan = _apply_package_rows(base_rows, load_existing(Region, max_level=RegionLevel.COUNTY))
         created, renamed, unchanged = len(base_plan.to_create), len(base_plan.to_rename), base_plan.unchanged
         _record_renames(actor, base_plan)
+        existing = load()
 
-    existing = load_existing(Region) if base_only else load_existing(Region, prefix_codes=[area_prefix])
     plan = _apply_package_rows(rows, existing)
     _record_renames(actor, plan)
     created += len(plan.to_create)

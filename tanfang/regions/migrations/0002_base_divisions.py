@@ -26,7 +26,7 @@ def load_base_divisions(apps: Any, schema_editor: Any) -> None:
 
     region_model = apps.get_model("regions", "Region")
     rows = read_division_package(Path(settings.DIVISION_DATA_DIR), base_only=True)
-    existing = load_existing(region_model)
+    existing = load_existing(region_model, max_level=3)
     errors = validate_rows(rows, existing)
     if errors:
         raise RuntimeError("区划数据包中的基础区划有误：" + "；".join(str(e) for e in errors[:5]))

@@ -44,8 +44,7 @@ class Command(BaseCommand):
                     base_only=options["base"],
                 )
                 self.stdout.write(
-                    f"导入完成：新增 {summary.created} 个区划，更名 {summary.renamed} 个，"
-                    f"未变 {summary.unchanged} 个。"
+                    f"导入完成：新增 {summary.created} 个区划，更名 {summary.renamed} 个，未变 {summary.unchanged} 个。"
                 )
         except (RegionDataMissing, RegionFileError, DomainError, ValueError) as error:
             raise CommandError(str(error)) from error

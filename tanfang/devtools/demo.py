@@ -1,0 +1,128 @@
+"""Build the demo: one real county, 武陟县, with officers at every level, visitors and elders."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import time
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from tanfang.accounts.models import User
+from tanfang.audit.actions import Action
+from tanfang.audit.services import record_event
+from tanfang.core.crypto import field_cipher
+from tanfang.core.roles import RegionLevel, Role
+from tanfang.core.time import local_today
+from tanfang.devtools.demo_elders import Village, generate_elders, insert_elder_rows
+from tanfang.devtools.factories import DEFAULT_PASSWORD, make_user
+from tanfang.elders.models import Elder
+from tanfang.regions.models import Region
+from tanfang.regions.services import import_regions_from_package
+
+DEMO_COUNTY = "410823"  # 武陟县, 焦作市, 河南省
+OUTSIDER_COUNTY = "410822"  # 博爱县: an officer there must see nothing of 武陟县
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    role: Role
+    region: str
+    display_name: str
+
+
+@dataclass(frozen=True)
+class SeedResult:
+    logins: list[DemoLogin]
+    elders_created: int
+    elder_seconds: float
+
+
+def _region(code: str) -> Region:
+    return Region.objects.get(code=code)
+
+
+def _demo_users(county: Region) -> list[tuple[str, Role, str, str]]:
+    townships = list(Region.objects.filter(parent=county).order_by("code"))
+    first_township = townships[0]
+    first_village = Region.objects.filter(parent=first_township).order_by("code").first()
+    assert first_village is not None
+    province, city = county.ancestor_codes[0], county.ancestor_codes[1]
+    users = [
+        ("admin", Role.ADMIN, province, "系统管理员"),
+        ("henan", Role.PROVINCE_OFFICER, province, "省民政厅 王处长"),
+        ("jiaozuo", Role.CITY_OFFICER, city, "焦作市民政局 李科长"),
+        ("wuzhi", Role.COUNTY_OFFICER, county.code, "武陟县民政局 张股长"),
+        ("township", Role.TOWNSHIP_OFFICER, first_township.code, f"{first_township.name} 赵主任"),
+        ("village", Role.VILLAGE_WORKER, first_village.code, f"{first_village.name} 刘委员"),
+        ("visitor", Role.VISITOR, first_village.code, "网格员 陈晓"),
+        ("supervisor", Role.SUPERVISOR, county.code, "县纪委 监督员"),
+        ("boai", Role.COUNTY_OFFICER, OUTSIDER_COUNTY, "博爱县民政局（外县）"),
+    ]
+    for index, township in enumerate(townships[1:], start=2):
+        users.append((f"township{index:02d}", Role.TOWNSHIP_OFFICER, township.code, f"{township.name} 干部"))
+    return users
+
+
+def seed_demo(*, elders: int = 2000, seed: int = 2023, county_code: str = DEMO_COUNTY) -> SeedResult:
+    """Load the demo county's regions, demo accounts and synthetic elders; safe to run again.
+
+    Accounts that exist are left alone; elders are added only up to the requested count.
+    Deterministic for a given seed and day.
+    """
+    import_regions_from_package(actor=None, county=county_code)
+    county = _region(county_code)
+    logins: list[DemoLogin] = []
+    with transaction.atomic():
+        for username, role, code, display_name in _demo_users(county):
+            region = _region(code)
+            if not User.objects.filter(username=username).exists():
+                user = make_user(username, role, [region], password=DEFAULT_PASSWORD, display_name=display_name)
+                record_event(
+                    actor=None,
+                    action=Action.USER_CREATED,
+                    subject=user,
+                    changes={"role": {"old": None, "new": role.value}, "regions": {"old": None, "new": [code]}},
+                    details={"source": "seed_demo"},
+                )
+            logins.append(DemoLogin(username, role, region.full_name, display_name))
+
+    started = time.perf_counter()
+    created = seed_elders(count=elders, seed=seed, county=county)
+    return SeedResult(logins=logins, elders_created=created, elder_seconds=time.perf_counter() - started)
+
+
+def seed_elders(*, count: int, seed: int, county: Region) -> int:
+    """Add synthetic elders to the county's villages until it holds `count` of them."""
+    existing = Elder.objects.filter(region_path__startswith=county.path).count()
+    wanted = count - existing
+    if wanted <= 0:
+        return 0
+    villages = [
+        Village(code=r.code, name=r.name, path=r.path)
+        for r in Region.objects.filter(path__startswith=county.path, level=RegionLevel.VILLAGE).order_by("code")
+    ]
+    if not villages:
+        raise RuntimeError(f"区划 {county.code} 下没有村（居）数据，请先导入乡镇和村级区划")
+    rng = random.Random(f"{seed}:{county.code}:{existing}")
+    taken: set[tuple[dt.date, int]] = set()
+    rows = generate_elders(
+        rng,
+        villages,
+        wanted,
+        today=local_today(),
+        cipher=field_cipher(),
+        county_code=county.code,
+        taken=taken,
+    )
+    created = insert_elder_rows(rows)
+    with transaction.atomic():
+        record_event(
+            actor=None,
+            action=Action.ELDERS_SEEDED,
+            subject=county,
+            details={"created": created, "seed": seed},
+        )
+    return created

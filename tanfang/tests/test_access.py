@@ -1,0 +1,252 @@
+"""Deny by default, for every page and endpoint there is.
+
+1. Nothing but the public list answers a caller who has not logged in.
+2. Every page and endpoint that names a record answers 404 to an officer of another
+   county, exactly like a missing record, and a refused write changes nothing.
+3. Every list shows another county's officer nothing of this county.
+
+The tables below must cover every route: a new route fails these tests until it is added.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+
+from tanfang.accounts.middleware import PUBLIC_PREFIXES
+from tanfang.accounts.models import ApiToken, User
+from tanfang.audit.models import AuditEvent
+from tanfang.elders.models import Elder
+from tanfang.regions.models import Region, UserRegion
+from tanfang.tests.routes import Route, all_routes
+
+PUBLIC_ROUTES = {"healthz", "accounts:login", "set_language", "api-1:create_token"}
+# API paths shared by a public and a private operation: the public method only.
+PUBLIC_OPERATIONS = {("/api/v1/auth/token", "post")}
+
+
+# The API's documentation pages are for people: they send them to the log-in page.
+API_DOC_ROUTES = {"api-1:openapi-json", "api-1:openapi-view"}
+
+
+def _is_public(route: Route) -> bool:
+    return route.name in PUBLIC_ROUTES
+
+
+def test_the_public_list_is_exactly_what_the_middleware_lets_through():
+    assert set(PUBLIC_PREFIXES) == {"/healthz", "/accounts/login/", "/i18n/setlang/", "/static/", "/favicon.ico"}
+
+
+@pytest.mark.parametrize("route", [r for r in all_routes() if not _is_public(r)], ids=lambda r: r.name)
+@pytest.mark.parametrize("method", ["get", "post", "put", "patch", "delete"])
+def test_no_route_answers_an_anonymous_caller_unless_public(db, route, method):
+    if (route.path(), method) in PUBLIC_OPERATIONS:
+        return  # the same path serves a public operation for this method; checked below
+    response = getattr(Client(), method)(route.path(), content_type="application/json")
+
+    if route.pattern.startswith("api/") and route.name not in API_DOC_ROUTES:
+        # 404: the API root, which has nothing to show anyone.
+        assert response.status_code in (401, 404, 405), response.content
+    else:
+        assert response.status_code in (302, 405), response.content
+        if response.status_code == 302:
+            assert response["Location"].startswith("/accounts/login/")
+
+
+def test_the_public_routes_answer_without_log_in(db):
+    client = Client()
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/accounts/login/").status_code == 200
+    assert client.post("/i18n/setlang/", {"language": "en"}).status_code == 302
+    response = client.post("/api/v1/auth/token", {"username": "x", "password": "y"}, content_type="application/json")
+    assert response.status_code == 401
+    assert response.json() == {"code": "invalid_credentials", "message": "用户名或密码错误"}
+
+
+def test_every_route_is_known_to_these_tests():
+    names = {r.name for r in all_routes()}
+    known = PUBLIC_ROUTES | {c.route_name for c in RECORD_CASES} | {c.route_name for c in LIST_CASES} | OTHER_ROUTES
+    assert names - known == set(), "add the new routes to the tables in this file"
+
+
+# --- records of another county answer 404 ---------------------------------------------
+
+
+def fingerprint() -> list[object]:
+    """Everything a refused write could have touched."""
+    return [
+        list(User.objects.order_by("pk").values()),
+        list(UserRegion.objects.order_by("pk").values()),
+        list(Region.objects.order_by("pk").values()),
+        list(ApiToken.objects.order_by("pk").values()),
+        list(Elder.objects.order_by("pk").values()),
+        AuditEvent.objects.count(),
+    ]
+
+
+@dataclass(frozen=True)
+class RecordCase:
+    route_name: str
+    method: str
+    url: Callable[[dict[str, object]], str]
+    body: dict[str, object] | None = None
+
+
+RECORD_CASES = [
+    RecordCase("regions:detail", "get", lambda n: f"/regions/{n['region']}/"),
+    RecordCase("users:detail", "get", lambda n: f"/users/{n['user']}/"),
+    RecordCase("users:edit", "get", lambda n: f"/users/{n['user']}/edit/"),
+    RecordCase(
+        "users:edit",
+        "post",
+        lambda n: f"/users/{n['user']}/edit/",
+        {"display_name": "被改", "role": "village_worker", "region_codes": "410822001001", "is_active": "on"},
+    ),
+    RecordCase("users:unlock", "post", lambda n: f"/users/{n['user']}/unlock/"),
+    RecordCase("users:reset_password", "post", lambda n: f"/users/{n['user']}/reset-password/", {"new_password": "Xinmima2026abc"}),
+    RecordCase("api-1:get_region", "get", lambda n: f"/api/v1/regions/{n['region']}"),
+    RecordCase("api-1:get_user", "get", lambda n: f"/api/v1/users/{n['user']}"),
+    RecordCase("api-1:patch_user", "patch", lambda n: f"/api/v1/users/{n['user']}", {"display_name": "被改"}),
+    RecordCase("api-1:unlock_user_endpoint", "post", lambda n: f"/api/v1/users/{n['user']}/unlock"),
+    RecordCase("api-1:get_audit_event", "get", lambda n: f"/api/v1/audit-events/{n['event']}"),
+]
+
+
+@pytest.fixture
+def north_records(tree, officer_county_north, worker_village_north):
+    from django.db import transaction
+
+    from tanfang.audit.actions import Action
+    from tanfang.audit.services import record_event
+
+    with transaction.atomic():
+        event = record_event(actor=officer_county_north, action=Action.USER_UPDATED, subject=worker_village_north)
+    return {"region": "410823001001", "user": worker_village_north.pk, "event": event.pk}
+
+
+def _call(client: Client, case: RecordCase, names: dict[str, object]) -> object:
+    url = case.url(names)
+    if case.method == "get":
+        return client.get(url)
+    if url.startswith("/api/"):
+        return getattr(client, case.method)(url, data=json.dumps(case.body or {}), content_type="application/json")
+    return getattr(client, case.method)(url, data=case.body or {})
+
+
+@pytest.mark.parametrize("case", RECORD_CASES, ids=lambda c: f"{c.method} {c.route_name}")
+def test_an_officer_of_another_county_gets_404_and_changes_nothing(
+    case, north_records, officer_county_south, as_user
+):
+    # given
+    client = as_user(officer_county_south)
+    before = fingerprint()
+
+    # when
+    response = _call(client, case, north_records)
+
+    # then
+    assert response.status_code == 404
+    if case.url(north_records).startswith("/api/"):
+        assert response.json() == {"code": "not_found", "message": "未找到该记录"}
+    assert fingerprint() == before
+
+
+@pytest.mark.parametrize("case", RECORD_CASES, ids=lambda c: f"{c.method} {c.route_name}")
+def test_out_of_scope_and_missing_records_look_the_same(case, north_records, officer_county_south, as_user):
+    client = as_user(officer_county_south)
+    missing = {"region": "419999999999", "user": 999999, "event": 999999}
+
+    outside, absent = _call(client, case, north_records), _call(client, case, missing)
+
+    assert outside.status_code == absent.status_code == 404
+    if case.url(missing).startswith("/api/"):
+        assert outside.json() == absent.json()
+
+
+@pytest.mark.parametrize("case", RECORD_CASES, ids=lambda c: f"{c.method} {c.route_name}")
+def test_the_owning_county_officer_reaches_the_same_records(case, north_records, officer_county_north, as_user):
+    response = _call(as_user(officer_county_north), case, north_records)
+
+    assert response.status_code in (200, 302), getattr(response, "content", b"")[:500]
+
+
+# --- lists show nothing of another county ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListCase:
+    route_name: str
+    url: str
+
+
+LIST_CASES = [
+    ListCase("home", "/"),
+    ListCase("regions:browse", "/regions/"),
+    ListCase("regions:browse", "/regions/?q=社区"),
+    ListCase("users:list", "/users/"),
+    ListCase("audit:list", "/audit/"),
+    ListCase("api-1:list_top_regions", "/api/v1/regions"),
+    ListCase("api-1:find_regions", "/api/v1/regions/search?q=社区"),
+    ListCase("api-1:list_users", "/api/v1/users"),
+    ListCase("api-1:list_audit_events", "/api/v1/audit-events"),
+    ListCase("api-1:me", "/api/v1/me"),
+]
+
+# Routes that neither name a record nor list records of a region.
+OTHER_ROUTES = {
+    "accounts:logout",
+    "accounts:password_change",
+    "users:create",
+    "api-1:delete_token",
+    "api-1:create_user_endpoint",
+    "api-1:api-root",
+    "api-1:openapi-json",
+    "api-1:openapi-view",
+}
+
+
+NORTH_MARKERS = ("武陟", "worker_jianshe", "officer_wuzhi", "建设社区", "410823")
+
+
+@pytest.mark.parametrize("case", LIST_CASES, ids=lambda c: c.url)
+def test_lists_show_an_officer_of_another_county_nothing_of_this_one(
+    case, north_records, officer_county_south, as_user
+):
+    response = as_user(officer_county_south).get(case.url)
+
+    assert response.status_code == 200
+    text = response.content.decode()
+    for marker in NORTH_MARKERS:
+        assert marker not in text, f"{marker} leaked into {case.url}"
+
+
+@pytest.mark.parametrize("case", LIST_CASES, ids=lambda c: c.url)
+def test_lists_show_the_owning_officer_its_records(case, north_records, officer_county_north, as_user):
+    response = as_user(officer_county_north).get(case.url)
+
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert any(marker in text for marker in NORTH_MARKERS)
+
+
+def test_creating_records_in_another_county_is_refused_and_changes_nothing(tree, officer_county_south, as_user):
+    client = as_user(officer_county_south)
+    before = fingerprint()
+
+    page = client.post(
+        "/users/new/",
+        {"username": "sneaky", "display_name": "x", "role": "village_worker", "region_codes": "410823001001", "password": "Cunwei2026abc"},
+    )
+    api = client.post(
+        "/api/v1/users",
+        {"username": "sneaky", "display_name": "x", "role": "village_worker", "region_codes": ["410823001001"], "password": "Cunwei2026abc"},
+        content_type="application/json",
+    )
+
+    assert page.status_code == 200 and "区划代码不存在或不在您的辖区内" in page.content.decode()
+    assert api.status_code == 404
+    assert fingerprint() == before
