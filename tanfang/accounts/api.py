@@ -6,7 +6,7 @@ import datetime as dt
 from typing import cast
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from tanfang.accounts.models import User
 from tanfang.accounts.selectors import can_manage, get_user_for, users_visible_to
@@ -85,18 +85,18 @@ class TokenOut(Schema):
 
 
 @router.post("/auth/token", auth=None, response={201: TokenOut}, summary="用用户名和密码换取接口令牌")
-def create_token(request: HttpRequest, payload: TokenIn) -> tuple[int, TokenOut]:
+def create_token(request: HttpRequest, payload: TokenIn) -> Status[TokenOut]:
     user = log_in(username=payload.username, password=payload.password, ip_address=client_ip(request))
     token, raw = issue_token(user=user, name=payload.name, ip_address=client_ip(request))
-    return 201, TokenOut(token=raw, expires_at=token.expires_at, user=UserOut.of(user))
+    return Status(201, TokenOut(token=raw, expires_at=token.expires_at, user=UserOut.of(user)))
 
 
 @router.delete("/auth/token", response={204: None}, summary="吊销当前使用的令牌")
-def delete_token(request: HttpRequest) -> tuple[int, None]:
+def delete_token(request: HttpRequest) -> Status[None]:
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
         revoke_token(actor=user_of(request), raw=header[7:].strip())
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/me", response=UserOut, summary="当前用户")
@@ -146,7 +146,7 @@ class UserCreateIn(Schema):
 
 
 @router.post("/users", response={201: UserOut}, summary="创建用户")
-def create_user_endpoint(request: HttpRequest, payload: UserCreateIn) -> tuple[int, UserOut]:
+def create_user_endpoint(request: HttpRequest, payload: UserCreateIn) -> Status[UserOut]:
     actor = user_of(request)
     user = create_user(
         actor=actor,
@@ -160,7 +160,7 @@ def create_user_endpoint(request: HttpRequest, payload: UserCreateIn) -> tuple[i
             organisation=payload.organisation,
         ),
     )
-    return 201, UserOut.of(user, actor)
+    return Status(201, UserOut.of(user, actor))
 
 
 @router.get("/users/{user_id}", response=UserOut, summary="用户详情")

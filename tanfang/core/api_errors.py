@@ -67,6 +67,10 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-        code = ErrorCode.NOT_FOUND if exc.status_code == 404 else ErrorCode.VALIDATION_FAILED
-        message = _("未找到该记录") if exc.status_code == 404 else str(exc)
-        return respond(request, exc.status_code, code, message)
+        if exc.status_code == 404:
+            return respond(request, 404, ErrorCode.NOT_FOUND, _("未找到该记录"))
+        if exc.status_code == 403 and "CSRF" in str(exc):
+            return respond(request, 403, ErrorCode.CSRF_FAILED, _("安全校验（CSRF）失败，请刷新页面后重试"))
+        if exc.status_code == 403:
+            return respond(request, 403, ErrorCode.PERMISSION_DENIED, _("您没有权限执行此操作"))
+        return respond(request, exc.status_code, ErrorCode.VALIDATION_FAILED, _("请求无效"))

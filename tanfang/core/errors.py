@@ -20,6 +20,7 @@ class ErrorCode(enum.StrEnum):
     ACCOUNT_LOCKED = "account_locked"
     INVALID_CREDENTIALS = "invalid_credentials"
     PASSWORD_CHANGE_REQUIRED = "password_change_required"
+    CSRF_FAILED = "csrf_failed"
 
 
 class DomainError(Exception):
