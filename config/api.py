@@ -13,7 +13,10 @@ from tanfang.regions.api import router as regions_router
 api = NinjaAPI(
     title="Tanfang 探访关爱 API",
     version="1",
-    description="特殊困难老年人探访关爱服务平台接口。认证：`Authorization: Bearer <令牌>`，或浏览器登录会话（需 CSRF）。",
+    description=(
+        "特殊困难老年人探访关爱服务平台接口。"
+        "认证：`Authorization: Bearer <令牌>`（由 POST /api/v1/auth/token 签发），或浏览器登录会话（需 CSRF）。"
+    ),
     auth=API_AUTH,
     urls_namespace="api-1",
     docs_decorator=login_required,

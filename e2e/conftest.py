@@ -18,12 +18,12 @@ import pytest
 # run there unless told it is safe (it is: the test thread does no async work itself).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
-from tanfang.accounts.models import User  # noqa: E402
-from tanfang.conftest import Tree  # noqa: E402
-from tanfang.core.roles import Role  # noqa: E402
-from tanfang.devtools.factories import DEFAULT_PASSWORD, make_user  # noqa: E402
+from tanfang.accounts.models import User
+from tanfang.conftest import Tree
+from tanfang.core.roles import Role
+from tanfang.devtools.factories import DEFAULT_PASSWORD, make_user
 
 CHROMIUM = os.environ.get("TANFANG_E2E_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

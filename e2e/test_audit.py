@@ -23,10 +23,10 @@ def test_officer_sees_own_login_and_filters_by_actor(page: Page, officer_wuzhi) 
     expect(page).to_have_url(re.compile(r"/audit/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("审计日志")
     rows = page.get_by_test_id("audit-table").locator("tbody tr")
-    login_row = rows.filter(has=page.locator("td[data-label='操作']", has_text=re.compile(r"^登录$")))
+    login_row = rows.filter(has=page.locator("td[data-label='操作人']", has_text=re.compile(r"^officer_wuzhi$")))
     expect(login_row).to_have_count(1)
-    expect(login_row.locator("td[data-label='操作人']")).to_have_text("officer_wuzhi")
-    expect(login_row.locator("td[data-label='对象']")).to_contain_text("officer_wuzhi")
+    expect(login_row.locator("td[data-label='对象']")).to_have_text("武陟县民政局（officer_wuzhi）")
+    expect(login_row.locator("td[data-label='操作']")).to_have_text("登录")
     screenshot(page, "phone-audit")
 
     # When they filter by their own name, the event stays

@@ -64,9 +64,7 @@ def test_county_officer_browses_down_from_home_on_a_phone(page: Page, officer_wu
     screenshot(page, "phone-region-township")
 
 
-def test_outsider_county_gets_404_for_another_county(
-    new_context, officer_wuzhi, officer_boai
-) -> None:
+def test_outsider_county_gets_404_for_another_county(new_context, officer_wuzhi, officer_boai) -> None:
     # Given the 武陟县 officer has logged in through the page, leaving a log-in event in 武陟县
     wuzhi = new_context().new_page()
     log_in(wuzhi, "officer_wuzhi")

@@ -94,5 +94,5 @@ def logged_in(user: User) -> Client:
 
 
 @pytest.fixture
-def as_user():  # type: ignore[no-untyped-def]
+def as_user():
     return logged_in

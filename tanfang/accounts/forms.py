@@ -30,18 +30,30 @@ class BootstrapForm(forms.Form):
 
 
 class LoginForm(BootstrapForm):
-    username = forms.CharField(label=_("用户名"), max_length=150, widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username", **_INPUT}))
-    password = forms.CharField(label=_("密码"), max_length=200, widget=forms.PasswordInput(attrs={"autocomplete": "current-password", **_INPUT}))
+    username = forms.CharField(
+        label=_("用户名"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username", **_INPUT}),
+    )
+    password = forms.CharField(
+        label=_("密码"),
+        max_length=200,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", **_INPUT}),
+    )
 
 
 class PasswordChangeForm(BootstrapForm):
-    old_password = forms.CharField(label=_("原密码"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    old_password = forms.CharField(
+        label=_("原密码"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
     new_password = forms.CharField(
         label=_("新密码"),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=password_validators_help_text_html,
     )
-    new_password2 = forms.CharField(label=_("确认新密码"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    new_password2 = forms.CharField(
+        label=_("确认新密码"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -70,7 +82,9 @@ class UserForm(BootstrapForm):
 
     def __init__(self, *args: Any, roles: list[Role], editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = [(r.value, r.label) for r in roles]
+        role_field = self.fields["role"]
+        assert isinstance(role_field, forms.ChoiceField)
+        role_field.choices = [(r.value, r.label) for r in roles]
         if editing:
             del self.fields["password"]
             self.fields["username"].disabled = True
@@ -83,7 +97,9 @@ class UserForm(BootstrapForm):
 
 
 class PasswordResetForm(BootstrapForm):
-    new_password = forms.CharField(label=_("新密码"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    new_password = forms.CharField(
+        label=_("新密码"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
 
 
 class UserFilterForm(forms.Form):

@@ -98,7 +98,12 @@ def user_list_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/user_list.html",
-        {"page": page, "filters": filters, "can_create": bool(roles_grantable_by(actor)), "query": query_without_page(request.GET)},
+        {
+            "page": page,
+            "filters": filters,
+            "can_create": bool(roles_grantable_by(actor)),
+            "query": query_without_page(request.GET),
+        },
     )
 
 

@@ -36,9 +36,7 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["subject_type", "subject_id"], name="audit_subject_idx"),
             models.Index(fields=["actor", "at"], name="audit_actor_at_idx"),
-            models.Index(
-                fields=["region_path"], name="audit_region_path_idx", opclasses=["varchar_pattern_ops"]
-            ),
+            models.Index(fields=["region_path"], name="audit_region_path_idx", opclasses=["varchar_pattern_ops"]),
         ]
 
     def __str__(self) -> str:

@@ -189,9 +189,7 @@ def parse_keys(spec: str) -> tuple[dict[str, bytes], str]:
 def _parse_index_key(key_hex: str) -> bytes:
     key_hex = key_hex.strip()
     if _HEX.fullmatch(key_hex) is None or len(key_hex) < 2 * MIN_INDEX_KEY_BYTES:
-        raise CryptoConfigError(
-            f"TANFANG_BLIND_INDEX_KEY 应为至少{2 * MIN_INDEX_KEY_BYTES}位、偶数位的十六进制"
-        )
+        raise CryptoConfigError(f"TANFANG_BLIND_INDEX_KEY 应为至少{2 * MIN_INDEX_KEY_BYTES}位、偶数位的十六进制")
     return bytes.fromhex(key_hex)
 
 

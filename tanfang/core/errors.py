@@ -19,7 +19,7 @@ class ErrorCode(enum.StrEnum):
     CONFLICT = "conflict"
     ACCOUNT_LOCKED = "account_locked"
     INVALID_CREDENTIALS = "invalid_credentials"
-    PASSWORD_CHANGE_REQUIRED = "password_change_required"
+    PASSWORD_CHANGE_REQUIRED = "password_change_required"  # noqa: S105 — an error code, not a secret
     CSRF_FAILED = "csrf_failed"
 
 

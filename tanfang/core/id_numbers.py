@@ -106,9 +106,7 @@ def _parse_birth_date(digits: str, today: dt.date) -> dt.date:
     try:
         birth_date = dt.date(year, month, day)
     except ValueError:
-        raise IdNumberError(
-            f"公民身份号码中的出生日期 {digits[:4]}-{digits[4:6]}-{digits[6:8]} 不存在"
-        ) from None
+        raise IdNumberError(f"公民身份号码中的出生日期 {digits[:4]}-{digits[4:6]}-{digits[6:8]} 不存在") from None
     if year < EARLIEST_BIRTH_YEAR:
         raise IdNumberError(f"公民身份号码中的出生年份 {year} 早于 {EARLIEST_BIRTH_YEAR} 年")
     if birth_date > today:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import QueryDict
 
-T = TypeVar("T")
+T = TypeVar("T", bound=Model)
 
 MAX_PAGE_SIZE = 200
 

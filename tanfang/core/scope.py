@@ -7,7 +7,7 @@ one of them. An empty scope contains nothing: access fails closed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
 from django.db.models import Q
 from django.http import HttpRequest
@@ -16,10 +16,17 @@ from django.http import HttpRequest
 class Actor(Protocol):
     """What the lower layers need of a user, without importing the User model."""
 
-    pk: object
-    username: str
-    role: str
-    is_active: bool
+    @property
+    def pk(self) -> Any: ...
+
+    @property
+    def username(self) -> str: ...
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def is_active(self) -> bool: ...
 
     def region_paths(self) -> tuple[str, ...]:
         """The paths of the regions the user is assigned to."""

@@ -131,7 +131,7 @@ def insert_elder_rows(rows: Iterator[tuple[object, ...]], *, batch: int = 5000) 
             with connection.cursor() as cursor:
                 raw = cursor.cursor
                 columns = ", ".join(_COLUMNS)
-                with raw.copy(f"COPY {Elder._meta.db_table} ({columns}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+                with raw.copy(f"COPY {Elder._meta.db_table} ({columns}) FROM STDIN") as copy:
                     for row in rows:
                         copy.write_row(row)
                         total += 1

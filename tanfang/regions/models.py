@@ -55,9 +55,7 @@ class Region(models.Model):
 class UserRegion(models.Model):
     """A user's assignment to a region: the user sees that region's whole subtree."""
 
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="region_assignments"
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="region_assignments")
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="user_assignments")
     assigned_at = models.DateTimeField(_("分配时间"), auto_now_add=True)
 

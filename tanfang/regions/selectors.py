@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db.models import Count, QuerySet
@@ -15,8 +16,8 @@ from tanfang.regions.scoping import get_region_for, regions_visible_to, require_
 @dataclass(frozen=True)
 class RegionView:
     region: Region | None
-    breadcrumbs: list[Region]
-    children: list[Region]
+    breadcrumbs: Sequence[Region]
+    children: Sequence[Region]
 
 
 def browse_regions(actor: Actor, code: str | None = None) -> RegionView:
@@ -32,9 +33,7 @@ def browse_regions(actor: Actor, code: str | None = None) -> RegionView:
     region = get_region_for(actor, code)
     visible = regions_visible_to(actor)
     breadcrumbs = list(visible.filter(code__in=region.ancestor_codes[:-1]).order_by("level"))
-    children = list(
-        visible.filter(parent=region).annotate(child_count=Count("children")).order_by("code")
-    )
+    children = list(visible.filter(parent=region).annotate(child_count=Count("children")).order_by("code"))
     return RegionView(region=region, breadcrumbs=breadcrumbs, children=children)
 
 

@@ -11,6 +11,7 @@ The tables below must cover every route: a new route fails these tests until it 
 from __future__ import annotations
 
 import json
+from typing import Any
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -107,7 +108,12 @@ RECORD_CASES = [
         {"display_name": "被改", "role": "village_worker", "region_codes": "410822001001", "is_active": "on"},
     ),
     RecordCase("users:unlock", "post", lambda n: f"/users/{n['user']}/unlock/"),
-    RecordCase("users:reset_password", "post", lambda n: f"/users/{n['user']}/reset-password/", {"new_password": "Xinmima2026abc"}),
+    RecordCase(
+        "users:reset_password",
+        "post",
+        lambda n: f"/users/{n['user']}/reset-password/",
+        {"new_password": "Xinmima2026abc"},
+    ),
     RecordCase("api-1:get_region", "get", lambda n: f"/api/v1/regions/{n['region']}"),
     RecordCase("api-1:get_user", "get", lambda n: f"/api/v1/users/{n['user']}"),
     RecordCase("api-1:patch_user", "patch", lambda n: f"/api/v1/users/{n['user']}", {"display_name": "被改"}),
@@ -128,7 +134,7 @@ def north_records(tree, officer_county_north, worker_village_north):
     return {"region": "410823001001", "user": worker_village_north.pk, "event": event.pk}
 
 
-def _call(client: Client, case: RecordCase, names: dict[str, object]) -> object:
+def _call(client: Client, case: RecordCase, names: dict[str, object]) -> Any:
     url = case.url(names)
     if case.method == "get":
         return client.get(url)
@@ -138,9 +144,7 @@ def _call(client: Client, case: RecordCase, names: dict[str, object]) -> object:
 
 
 @pytest.mark.parametrize("case", RECORD_CASES, ids=lambda c: f"{c.method} {c.route_name}")
-def test_an_officer_of_another_county_gets_404_and_changes_nothing(
-    case, north_records, officer_county_south, as_user
-):
+def test_an_officer_of_another_county_gets_404_and_changes_nothing(case, north_records, officer_county_south, as_user):
     # given
     client = as_user(officer_county_south)
     before = fingerprint()
@@ -239,11 +243,23 @@ def test_creating_records_in_another_county_is_refused_and_changes_nothing(tree,
 
     page = client.post(
         "/users/new/",
-        {"username": "sneaky", "display_name": "x", "role": "village_worker", "region_codes": "410823001001", "password": "Cunwei2026abc"},
+        {
+            "username": "sneaky",
+            "display_name": "x",
+            "role": "village_worker",
+            "region_codes": "410823001001",
+            "password": "Cunwei2026abc",
+        },
     )
     api = client.post(
         "/api/v1/users",
-        {"username": "sneaky", "display_name": "x", "role": "village_worker", "region_codes": ["410823001001"], "password": "Cunwei2026abc"},
+        {
+            "username": "sneaky",
+            "display_name": "x",
+            "role": "village_worker",
+            "region_codes": ["410823001001"],
+            "password": "Cunwei2026abc",
+        },
         content_type="application/json",
     )
 

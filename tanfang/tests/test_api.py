@@ -65,10 +65,14 @@ def test_a_deactivated_users_token_stops_working(officer_county_north):
 def test_the_token_endpoint_applies_the_lock_out(officer_county_north):
     client = Client()
     for _ in range(5):
-        client.post("/api/v1/auth/token", {"username": "officer_wuzhi", "password": "x"}, content_type="application/json")
+        client.post(
+            "/api/v1/auth/token", {"username": "officer_wuzhi", "password": "x"}, content_type="application/json"
+        )
 
     response = client.post(
-        "/api/v1/auth/token", {"username": "officer_wuzhi", "password": DEFAULT_PASSWORD}, content_type="application/json"
+        "/api/v1/auth/token",
+        {"username": "officer_wuzhi", "password": DEFAULT_PASSWORD},
+        content_type="application/json",
     )
 
     assert response.status_code == 403

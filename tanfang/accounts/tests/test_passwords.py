@@ -3,8 +3,8 @@ import pytest
 from tanfang.accounts.services import change_password
 from tanfang.audit.models import AuditEvent
 from tanfang.core.errors import ValidationFailed
-from tanfang.devtools.factories import DEFAULT_PASSWORD, make_user
 from tanfang.core.roles import Role
+from tanfang.devtools.factories import DEFAULT_PASSWORD, make_user
 
 
 @pytest.mark.parametrize(

@@ -44,7 +44,9 @@ def test_creating_a_user_in_another_county_answers_not_found_and_creates_nothing
 @pytest.mark.parametrize("role", [Role.ADMIN, Role.PROVINCE_OFFICER, Role.CITY_OFFICER])
 def test_a_county_officer_cannot_grant_a_higher_role(officer_county_north, role):
     with pytest.raises(PermissionDenied):
-        create_user(actor=officer_county_north, username="up", password=GOOD_PASSWORD, data=worker_input("410823", role))
+        create_user(
+            actor=officer_county_north, username="up", password=GOOD_PASSWORD, data=worker_input("410823", role)
+        )
 
     assert not User.objects.filter(username="up").exists()
 

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,26 +14,42 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(db_index=True, verbose_name='时间')),
-                ('actor_label', models.CharField(max_length=150, verbose_name='操作人')),
-                ('action', models.CharField(db_index=True, max_length=64, verbose_name='操作')),
-                ('subject_type', models.CharField(max_length=64, verbose_name='对象类型')),
-                ('subject_id', models.CharField(max_length=64, verbose_name='对象编号')),
-                ('subject_label', models.CharField(blank=True, max_length=200, verbose_name='对象')),
-                ('region_path', models.CharField(blank=True, max_length=100, verbose_name='区划路径')),
-                ('changes', models.JSONField(blank=True, default=dict, verbose_name='变更')),
-                ('details', models.JSONField(blank=True, default=dict, verbose_name='详情')),
-                ('ip_address', models.GenericIPAddressField(blank=True, null=True, verbose_name='IP 地址')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='操作人')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("at", models.DateTimeField(db_index=True, verbose_name="时间")),
+                ("actor_label", models.CharField(max_length=150, verbose_name="操作人")),
+                ("action", models.CharField(db_index=True, max_length=64, verbose_name="操作")),
+                ("subject_type", models.CharField(max_length=64, verbose_name="对象类型")),
+                ("subject_id", models.CharField(max_length=64, verbose_name="对象编号")),
+                ("subject_label", models.CharField(blank=True, max_length=200, verbose_name="对象")),
+                ("region_path", models.CharField(blank=True, max_length=100, verbose_name="区划路径")),
+                ("changes", models.JSONField(blank=True, default=dict, verbose_name="变更")),
+                ("details", models.JSONField(blank=True, default=dict, verbose_name="详情")),
+                ("ip_address", models.GenericIPAddressField(blank=True, null=True, verbose_name="IP 地址")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="操作人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '审计事件',
-                'verbose_name_plural': '审计事件',
-                'ordering': ['-at', '-id'],
-                'indexes': [models.Index(fields=['subject_type', 'subject_id'], name='audit_subject_idx'), models.Index(fields=['actor', 'at'], name='audit_actor_at_idx'), models.Index(fields=['region_path'], name='audit_region_path_idx', opclasses=['varchar_pattern_ops'])],
+                "verbose_name": "审计事件",
+                "verbose_name_plural": "审计事件",
+                "ordering": ["-at", "-id"],
+                "indexes": [
+                    models.Index(fields=["subject_type", "subject_id"], name="audit_subject_idx"),
+                    models.Index(fields=["actor", "at"], name="audit_actor_at_idx"),
+                    models.Index(
+                        fields=["region_path"], name="audit_region_path_idx", opclasses=["varchar_pattern_ops"]
+                    ),
+                ],
             },
         ),
     ]

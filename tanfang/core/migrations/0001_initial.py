@@ -4,22 +4,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Heartbeat',
+            name="Heartbeat",
             fields=[
-                ('name', models.CharField(max_length=32, primary_key=True, serialize=False, verbose_name='进程')),
-                ('seen_at', models.DateTimeField(verbose_name='最近心跳')),
+                ("name", models.CharField(max_length=32, primary_key=True, serialize=False, verbose_name="进程")),
+                ("seen_at", models.DateTimeField(verbose_name="最近心跳")),
             ],
             options={
-                'verbose_name': '心跳',
-                'verbose_name_plural': '心跳',
+                "verbose_name": "心跳",
+                "verbose_name_plural": "心跳",
             },
         ),
     ]

@@ -5,39 +5,66 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('regions', '0001_initial'),
+        ("regions", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Elder',
+            name="Elder",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('region_path', models.CharField(max_length=100, verbose_name='区划路径')),
-                ('name', models.CharField(max_length=50, verbose_name='姓名')),
-                ('sex', models.CharField(choices=[('M', '男'), ('F', '女')], max_length=1, verbose_name='性别')),
-                ('birth_date', models.DateField(verbose_name='出生日期')),
-                ('id_number_cipher', models.BinaryField(verbose_name='公民身份号码（密文）')),
-                ('id_number_index', models.CharField(max_length=64, unique=True)),
-                ('id_number_masked', models.CharField(max_length=18, verbose_name='公民身份号码')),
-                ('phone_cipher', models.BinaryField(blank=True, null=True, verbose_name='联系电话（密文）')),
-                ('phone_index', models.CharField(blank=True, db_index=True, max_length=64)),
-                ('phone_masked', models.CharField(blank=True, max_length=20, verbose_name='联系电话')),
-                ('address', models.CharField(blank=True, max_length=200, verbose_name='现居住地址')),
-                ('status', models.CharField(choices=[('active', '在册'), ('away', '暂时外出'), ('hospitalised', '住院'), ('moved_out', '迁出'), ('deceased', '已故')], default='active', max_length=16, verbose_name='状态')),
-                ('registered_on', models.DateField(verbose_name='登记日期')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('region', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='regions.region', verbose_name='所属区划')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("region_path", models.CharField(max_length=100, verbose_name="区划路径")),
+                ("name", models.CharField(max_length=50, verbose_name="姓名")),
+                ("sex", models.CharField(choices=[("M", "男"), ("F", "女")], max_length=1, verbose_name="性别")),
+                ("birth_date", models.DateField(verbose_name="出生日期")),
+                ("id_number_cipher", models.BinaryField(verbose_name="公民身份号码（密文）")),
+                ("id_number_index", models.CharField(max_length=64, unique=True)),
+                ("id_number_masked", models.CharField(max_length=18, verbose_name="公民身份号码")),
+                ("phone_cipher", models.BinaryField(blank=True, null=True, verbose_name="联系电话（密文）")),
+                ("phone_index", models.CharField(blank=True, db_index=True, max_length=64)),
+                ("phone_masked", models.CharField(blank=True, max_length=20, verbose_name="联系电话")),
+                ("address", models.CharField(blank=True, max_length=200, verbose_name="现居住地址")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "在册"),
+                            ("away", "暂时外出"),
+                            ("hospitalised", "住院"),
+                            ("moved_out", "迁出"),
+                            ("deceased", "已故"),
+                        ],
+                        default="active",
+                        max_length=16,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("registered_on", models.DateField(verbose_name="登记日期")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                (
+                    "region",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="regions.region",
+                        verbose_name="所属区划",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '老年人',
-                'verbose_name_plural': '老年人',
-                'indexes': [models.Index(fields=['region_path', 'id'], name='elder_region_path_idx', opclasses=['varchar_pattern_ops', ''])],
+                "verbose_name": "老年人",
+                "verbose_name_plural": "老年人",
+                "indexes": [
+                    models.Index(
+                        fields=["region_path", "id"],
+                        name="elder_region_path_idx",
+                        opclasses=["varchar_pattern_ops", ""],
+                    )
+                ],
             },
         ),
     ]

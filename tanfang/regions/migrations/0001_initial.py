@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,44 +14,74 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Region',
+            name="Region",
             fields=[
-                ('code', models.CharField(max_length=12, primary_key=True, serialize=False, verbose_name='区划代码')),
-                ('name', models.CharField(max_length=100, verbose_name='名称')),
-                ('level', models.PositiveSmallIntegerField(choices=[(1, '省'), (2, '市'), (3, '县（市、区）'), (4, '乡镇（街道）'), (5, '村（居）')], verbose_name='级别')),
-                ('path', models.CharField(max_length=100, unique=True, verbose_name='路径')),
-                ('full_name', models.CharField(max_length=300, verbose_name='全称')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='regions.region', verbose_name='上级区划')),
+                ("code", models.CharField(max_length=12, primary_key=True, serialize=False, verbose_name="区划代码")),
+                ("name", models.CharField(max_length=100, verbose_name="名称")),
+                (
+                    "level",
+                    models.PositiveSmallIntegerField(
+                        choices=[(1, "省"), (2, "市"), (3, "县（市、区）"), (4, "乡镇（街道）"), (5, "村（居）")],
+                        verbose_name="级别",
+                    ),
+                ),
+                ("path", models.CharField(max_length=100, unique=True, verbose_name="路径")),
+                ("full_name", models.CharField(max_length=300, verbose_name="全称")),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="regions.region",
+                        verbose_name="上级区划",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '行政区划',
-                'verbose_name_plural': '行政区划',
-                'ordering': ['code'],
+                "verbose_name": "行政区划",
+                "verbose_name_plural": "行政区划",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='UserRegion',
+            name="UserRegion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('assigned_at', models.DateTimeField(auto_now_add=True, verbose_name='分配时间')),
-                ('region', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='user_assignments', to='regions.region')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='region_assignments', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("assigned_at", models.DateTimeField(auto_now_add=True, verbose_name="分配时间")),
+                (
+                    "region",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="user_assignments",
+                        to="regions.region",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="region_assignments",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '用户区划',
-                'verbose_name_plural': '用户区划',
+                "verbose_name": "用户区划",
+                "verbose_name_plural": "用户区划",
             },
         ),
         migrations.AddIndex(
-            model_name='region',
-            index=models.Index(fields=['path'], name='region_path_prefix_idx', opclasses=['varchar_pattern_ops']),
+            model_name="region",
+            index=models.Index(fields=["path"], name="region_path_prefix_idx", opclasses=["varchar_pattern_ops"]),
         ),
         migrations.AddIndex(
-            model_name='region',
-            index=models.Index(fields=['parent', 'code'], name='region_parent_code_idx'),
+            model_name="region",
+            index=models.Index(fields=["parent", "code"], name="region_parent_code_idx"),
         ),
         migrations.AddConstraint(
-            model_name='userregion',
-            constraint=models.UniqueConstraint(fields=('user', 'region'), name='user_region_unique'),
+            model_name="userregion",
+            constraint=models.UniqueConstraint(fields=("user", "region"), name="user_region_unique"),
         ),
     ]

@@ -52,7 +52,7 @@ class Command(BaseCommand):
                 str(var / "celerybeat-schedule"),
             ],
         }
-        processes = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}  # noqa: S603
+        processes = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}
         self.stdout.write(f"演示已启动：http://{options['bind']}/  （按 Ctrl-C 停止）")
         stopping = False
 

@@ -29,4 +29,6 @@ class Command(BaseCommand):
         for login in result.logins[:9]:
             self.stdout.write(f"  {login.username:<11} {login.role.label:<12} {login.region}  {login.display_name}")
         if len(result.logins) > 9:
-            self.stdout.write(f"  …另有 {len(result.logins) - 9} 个乡镇干部账号 township02–township{len(result.logins) - 7:02d}")
+            self.stdout.write(
+                f"  …另有 {len(result.logins) - 9} 个乡镇干部账号 township02–township{len(result.logins) - 7:02d}"
+            )

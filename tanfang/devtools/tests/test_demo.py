@@ -1,0 +1,86 @@
+import datetime as dt
+import random
+
+from django.core.management import call_command
+
+from tanfang.accounts.models import User
+from tanfang.core.crypto import field_cipher
+from tanfang.core.id_numbers import age_on, parse_citizen_id
+from tanfang.core.roles import RegionLevel, Role
+from tanfang.core.time import local_today
+from tanfang.devtools.demo import seed_demo
+from tanfang.devtools.demo_elders import Village, generate_elders
+from tanfang.elders.models import ID_NUMBER_CONTEXT, Elder
+from tanfang.regions.models import Region
+
+VILLAGES = [Village("410823001001", "建设社区居民委员会", "410000/410800/410823/410823001000/410823001001/")]
+
+
+def test_the_demo_builds_the_real_county_with_every_role_and_valid_elders(db):
+    # when
+    result = seed_demo(elders=120)
+
+    # then: 武陟县's real 16 townships and 366 villages
+    county = Region.objects.filter(path__startswith="410000/410800/410823/")
+    assert county.filter(level=RegionLevel.TOWNSHIP).count() == 16
+    assert county.filter(level=RegionLevel.VILLAGE).count() == 366
+    assert {login.role for login in result.logins} == set(Role)
+    assert User.objects.get(username="boai").region_paths() == ("410000/410800/410822/",)
+    # and every elder has an ID number that passes GB 11643 and agrees with the record
+    assert Elder.objects.count() == 120
+    today = local_today()
+    for elder in Elder.objects.all():
+        number = field_cipher().decrypt(bytes(elder.id_number_cipher), context=ID_NUMBER_CONTEXT)
+        parsed = parse_citizen_id(number, today=today)
+        assert parsed.region_code == "410823"
+        assert parsed.birth_date == elder.birth_date
+        assert str(parsed.sex) == elder.sex
+        assert 60 <= age_on(elder.birth_date, today) <= 100
+        assert elder.id_number_masked == number[:4] + "*" * 10 + number[-4:]
+        assert elder.region_path.startswith("410000/410800/410823/")
+        assert elder.region_path.endswith(f"{elder.region_id}/")
+
+
+def test_running_the_demo_again_adds_nothing(db):
+    seed_demo(elders=30)
+    users, elders = User.objects.count(), Elder.objects.count()
+
+    result = seed_demo(elders=30)
+
+    assert result.elders_created == 0
+    assert (User.objects.count(), Elder.objects.count()) == (users, elders)
+
+
+def test_the_same_seed_gives_the_same_elders():
+    def names(seed):
+        rows = generate_elders(
+            random.Random(seed),
+            VILLAGES,
+            20,
+            today=dt.date(2026, 11, 23),
+            cipher=field_cipher(),
+            county_code="410823",
+        )
+        return [(row[0], row[1], row[2], row[5]) for row in rows]
+
+    assert names(7) == names(7)
+    assert names(7) != names(8)
+
+
+def test_generated_id_numbers_are_unique_even_in_large_batches():
+    rows = generate_elders(
+        random.Random(1), VILLAGES, 5000, today=dt.date(2026, 11, 23), cipher=field_cipher(), county_code="410823"
+    )
+
+    indexes = [row[4] for row in rows]
+
+    assert len(set(indexes)) == 5000
+
+
+def test_the_seed_command_prints_the_logins(db, capsys):
+    call_command("seed_demo", "--elders", "10")
+
+    out = capsys.readouterr().out
+    assert "演示账号（密码均为 Tanfang@2026）" in out
+    assert "wuzhi" in out and "县级民政干部" in out
+    assert "boai" in out
