@@ -6,12 +6,16 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.password_validation import password_validators_help_text_html
+from django.utils.functional import lazy
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from tanfang.core.errors import ValidationFailed
 from tanfang.core.roles import Role
 
 _INPUT = {"class": "form-control"}
+# Built per request, so the rules are described in the language the user chose.
+_password_help = lazy(password_validators_help_text_html, str)
 
 
 class BootstrapForm(forms.Form):
@@ -49,7 +53,7 @@ class PasswordChangeForm(BootstrapForm):
     new_password = forms.CharField(
         label=_("新密码"),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=password_validators_help_text_html,
+        help_text=_password_help(),
     )
     new_password2 = forms.CharField(
         label=_("确认新密码"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
@@ -76,7 +80,7 @@ class UserForm(BootstrapForm):
     password = forms.CharField(
         label=_("初始密码"),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=_("用户首次登录时须修改。") + " " + password_validators_help_text_html(),
+        help_text=format_lazy("{} {}", _("用户首次登录时须修改。"), _password_help()),
     )
     is_active = forms.BooleanField(label=_("启用"), required=False, initial=True)
 

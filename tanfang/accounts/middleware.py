@@ -12,7 +12,7 @@ from django.urls import reverse
 
 # The only paths anyone may reach without logging in. The API authenticates itself
 # (deny by default too) and answers 401 in JSON rather than redirecting.
-PUBLIC_PREFIXES = ("/healthz", "/accounts/login/", "/i18n/setlang/", "/static/", "/favicon.ico")
+PUBLIC_PREFIXES = ("/healthz", "/accounts/login/", "/i18n/setlang/", "/static/")
 API_PREFIX = "/api/"
 
 

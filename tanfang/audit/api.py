@@ -8,7 +8,6 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
 
-from tanfang.audit.actions import Action
 from tanfang.audit.models import AuditEvent
 from tanfang.audit.selectors import audit_events_visible_to, filter_audit_events, get_audit_event_for
 from tanfang.core.paging import page_of
@@ -31,13 +30,12 @@ class AuditEventOut(Schema):
 
     @staticmethod
     def of(event: AuditEvent) -> AuditEventOut:
-        label = Action(event.action).label if event.action in Action.values else event.action
         return AuditEventOut(
             id=event.pk,
             at=event.at,
             actor=event.actor_label,
             action=event.action,
-            action_label=str(label),
+            action_label=event.action_label,
             subject_type=event.subject_type,
             subject_id=event.subject_id,
             subject_label=event.subject_label,

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from tanfang.audit.actions import Action
+
 
 class AuditEvent(models.Model):
     """One write, or one sensitive read, by one actor."""
@@ -41,3 +43,8 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.subject_label}"
+
+    @property
+    def action_label(self) -> str:
+        """The action in words; codes no longer known are shown as they are."""
+        return str(Action(self.action).label) if self.action in Action.values else self.action
