@@ -170,6 +170,34 @@ def unlock_user(*, actor: User, user: User) -> None:
 # --- user management ---------------------------------------------------------------------
 
 
+@transaction.atomic
+def create_first_admin(*, username: str, password: str, region_code: str, display_name: str) -> User:
+    """Create an administrator from the command line, where no officer exists yet to do it.
+
+    The region must be a province; the password follows the password rules. Audited
+    as done by the system.
+    """
+    region = Region.objects.filter(code=region_code).first()
+    if region is None or region.level not in ROLE_REGION_LEVELS[Role.ADMIN]:
+        raise ValidationFailed([FieldError("region", _("管理员须分配到省级区划，例如 410000"))])
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationFailed([FieldError("username", _("用户名「%(name)s」已被使用") % {"name": username})])
+    user = User(username=username, display_name=display_name, role=Role.ADMIN)
+    _check_new_password(password, user, field="password")
+    user.set_password(password)
+    user.password_changed_at = now()
+    user.save()
+    _assign_regions(user, [region])
+    record_event(
+        actor=None,
+        action=Action.USER_CREATED,
+        subject=user,
+        changes=diff({}, {**snapshot(user, _USER_FIELDS), "regions": [region.code]}),
+        details={"source": "create_admin"},
+    )
+    return user
+
+
 @dataclass
 class UserInput:
     display_name: str

@@ -19,6 +19,7 @@ Nonces are random; with 96-bit nonces one key should encrypt no more than about
 from __future__ import annotations
 
 import functools
+import hmac as std_hmac
 import os
 import re
 from typing import TypeAlias
@@ -28,6 +29,17 @@ from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from django.conf import settings
 from django.core.signals import setting_changed
+
+
+def _openssl_has_sm3() -> bool:
+    try:
+        std_hmac.digest(b"k", b"", "sm3")
+    except ValueError:
+        return False
+    return True
+
+
+_OPENSSL_SM3 = _openssl_has_sm3()
 
 SM4_KEY_BYTES = 16
 NONCE_BYTES = 12
@@ -102,6 +114,7 @@ class FieldCipher:
         if index_key in keys.values():
             raise CryptoConfigError("盲索引密钥不能与加密密钥相同")
         self._keys = dict(keys)
+        self._algorithms = {key_id: algorithms.SM4(key) for key_id, key in keys.items()}
         self._current_key_id = current_key_id
         self._index_key = index_key
 
@@ -115,7 +128,7 @@ class FieldCipher:
         key_id = self._current_key_id
         header = bytes([len(key_id)]) + key_id.encode("ascii")
         nonce = os.urandom(NONCE_BYTES)
-        encryptor = Cipher(algorithms.SM4(self._keys[key_id]), modes.GCM(nonce)).encryptor()
+        encryptor = Cipher(self._algorithms[key_id], modes.GCM(nonce)).encryptor()
         encryptor.authenticate_additional_data(header + associated)
         ciphertext = encryptor.update(plaintext.encode("utf-8")) + encryptor.finalize()
         return header + nonce + ciphertext + encryptor.tag
@@ -157,8 +170,12 @@ class FieldCipher:
         one value give different indexes. The context keeps equal values in different
         fields from sharing an index.
         """
+        message = _check_context(context) + b"\x00" + value.encode("utf-8")
+        if _OPENSSL_SM3:
+            # The same HMAC-SM3 through OpenSSL's one-shot call: several times faster.
+            return std_hmac.digest(self._index_key, message, "sm3").hex()
         mac = hmac.HMAC(self._index_key, hashes.SM3())
-        mac.update(_check_context(context) + b"\x00" + value.encode("utf-8"))
+        mac.update(message)
         return mac.finalize().hex()
 
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+import os
 import random
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, connections, transaction
 
 from tanfang.accounts.models import User
 from tanfang.audit.actions import Action
@@ -94,6 +98,80 @@ def seed_demo(*, elders: int = 2000, seed: int = 2023, county_code: str = DEMO_C
     return SeedResult(logins=logins, elders_created=created, elder_seconds=time.perf_counter() - started)
 
 
+PARALLEL_FROM = 50_000
+
+
+@dataclass(frozen=True)
+class _SeedJob:
+    seed: str
+    villages: list[Village]
+    count: int
+    today: dt.date
+    county_code: str
+    partition: tuple[int, int]
+
+
+@contextmanager
+def _constraints_deferred() -> Iterator[None]:
+    """Drop the elder table's indexes and unique/foreign-key constraints for a bulk load (PostgreSQL).
+
+    Building each once over a million rows costs far less than maintaining it row by row.
+    Their exact definitions are read from the catalogue and restored afterwards; restoring a
+    unique or foreign-key constraint re-checks every row, so a duplicate ID number or an
+    unknown region still fails the load. The primary key stays.
+    """
+    table = Elder._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = %s::regclass AND contype IN ('u', 'f') ORDER BY contype DESC",
+            [table],
+        )
+        constraints = cursor.fetchall()
+        cursor.execute(
+            "SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x "
+            "JOIN pg_class i ON i.oid = x.indexrelid "
+            "WHERE x.indrelid = %s::regclass AND NOT x.indisprimary "
+            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid AND c.contype <> 'f')",
+            [table],
+        )
+        indexes = cursor.fetchall()
+        quoted = connection.ops.quote_name(table)
+        for name, _definition in constraints:
+            cursor.execute(f"ALTER TABLE {quoted} DROP CONSTRAINT {connection.ops.quote_name(name)}")
+        for name, _definition in indexes:
+            cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET maintenance_work_mem = '256MB'")
+            for _name, definition in indexes:
+                cursor.execute(definition)
+            for name, definition in reversed(constraints):  # unique first, then foreign keys
+                cursor.execute(f"ALTER TABLE {quoted} ADD CONSTRAINT {connection.ops.quote_name(name)} {definition}")
+
+
+def _run_seed_job(job: _SeedJob) -> int:
+    rows = generate_elders(
+        random.Random(job.seed),
+        job.villages,
+        job.count,
+        today=job.today,
+        cipher=field_cipher(),
+        county_code=job.county_code,
+        partition=job.partition,
+    )
+    return insert_elder_rows(rows)
+
+
+def _run_seed_job_in_child(job: _SeedJob) -> int:
+    try:
+        return _run_seed_job(job)
+    finally:
+        connections.close_all()  # a forked child's connection is its own; leave nothing open
+
+
 def seed_elders(*, count: int, seed: int, county: Region) -> int:
     """Add synthetic elders to the county's villages until it holds `count` of them."""
     existing = Elder.objects.filter(region_path__startswith=county.path).count()
@@ -106,18 +184,27 @@ def seed_elders(*, count: int, seed: int, county: Region) -> int:
     ]
     if not villages:
         raise RuntimeError(f"区划 {county.code} 下没有村（居）数据，请先导入乡镇和村级区划")
-    rng = random.Random(f"{seed}:{county.code}:{existing}")
-    taken: set[tuple[dt.date, int]] = set()
-    rows = generate_elders(
-        rng,
-        villages,
-        wanted,
-        today=local_today(),
-        cipher=field_cipher(),
-        county_code=county.code,
-        taken=taken,
-    )
-    created = insert_elder_rows(rows)
+    today = local_today()
+    # Big runs on PostgreSQL use every core: each process generates and COPYs its share.
+    parts = min(os.cpu_count() or 1, 4) if wanted >= PARALLEL_FROM and connection.vendor == "postgresql" else 1
+    jobs = [
+        _SeedJob(
+            seed=f"{seed}:{county.code}:{existing}:{k}",
+            villages=villages,
+            count=wanted // parts + (1 if k < wanted % parts else 0),
+            today=today,
+            county_code=county.code,
+            partition=(k, parts),
+        )
+        for k in range(parts)
+    ]
+    if parts == 1:
+        created = _run_seed_job(jobs[0])
+    else:
+        with _constraints_deferred():
+            connections.close_all()  # children must not share the parent's connection
+            with multiprocessing.get_context("fork").Pool(parts) as pool:
+                created = sum(pool.map(_run_seed_job_in_child, jobs))
     with transaction.atomic():
         record_event(
             actor=None,

@@ -74,11 +74,15 @@ def generate_elders(
     cipher: FieldCipher,
     county_code: str,
     taken: set[tuple[dt.date, int]] | None = None,
+    partition: tuple[int, int] = (0, 1),
 ) -> Iterator[tuple[object, ...]]:
     """Yield rows (in the order of _COLUMNS) for `count` synthetic elders.
 
     Each (birth date, sequence) is used once per county, so every ID number is unique.
+    Generators running in parallel each take a `partition` (k, n) and only birth dates
+    whose ordinal is k modulo n, so they can never produce the same ID number.
     """
+    part, parts = partition
     taken = taken if taken is not None else set()
     moment = dt.datetime.now(dt.UTC)
     status_choices = (
@@ -89,6 +93,8 @@ def generate_elders(
         while True:
             age_days = rng.randint(60 * 365 + 15, 100 * 365 - 30)
             birth = today - dt.timedelta(days=age_days)
+            if birth.toordinal() % parts != part:
+                continue
             sequence = rng.randrange(1, 999, 2) if sex == Sex.MALE else rng.randrange(0, 999, 2)
             if (birth, sequence) not in taken:
                 taken.add((birth, sequence))

@@ -1,13 +1,17 @@
 import datetime as dt
 import random
 
+import pytest
 from django.core.management import call_command
+from django.db import IntegrityError, connection, transaction
 
 from tanfang.accounts.models import User
+from tanfang.conftest import Tree
 from tanfang.core.crypto import field_cipher
 from tanfang.core.id_numbers import age_on, parse_citizen_id
 from tanfang.core.roles import RegionLevel, Role
 from tanfang.core.time import local_today
+from tanfang.devtools import demo
 from tanfang.devtools.demo import seed_demo
 from tanfang.devtools.demo_elders import Village, generate_elders
 from tanfang.elders.models import ID_NUMBER_CONTEXT, Elder
@@ -84,3 +88,39 @@ def test_the_seed_command_prints_the_logins(db, capsys):
     assert "演示账号（密码均为 Tanfang@2026）" in out
     assert "wuzhi" in out and "县级民政干部" in out
     assert "boai" in out
+
+
+def _elder_catalogue() -> list[tuple[str, str]]:
+    """Every index and constraint on the elder table, as PostgreSQL defines them."""
+    table = Elder._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass "
+            "UNION ALL SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s ORDER BY 1",
+            [table, table],
+        )
+        return cursor.fetchall()
+
+
+def test_a_large_seed_loads_every_row_once_and_keeps_the_table_constraints(transactional_db, monkeypatch):
+    # given a county with villages, and a run big enough for the bulk path
+    tree = Tree()
+    monkeypatch.setattr(demo, "PARALLEL_FROM", 100)
+    on_postgresql = connection.vendor == "postgresql"
+    before = _elder_catalogue() if on_postgresql else []
+
+    # when
+    created = demo.seed_elders(count=400, seed=7, county=tree.wuzhi)
+
+    # then every row is there once
+    assert created == 400
+    assert Elder.objects.count() == 400
+    assert Elder.objects.values("id_number_index").distinct().count() == 400
+    if on_postgresql:
+        # and the indexes and constraints dropped for the parallel load are back, exactly
+        assert _elder_catalogue() == before
+        existing = Elder.objects.first()
+        assert existing is not None
+        existing.pk = None
+        with pytest.raises(IntegrityError), transaction.atomic():
+            existing.save(force_insert=True)
