@@ -8,6 +8,7 @@ from tanfang.accounts.api_auth import API_AUTH
 from tanfang.audit.api import router as audit_router
 from tanfang.core.api_errors import install_error_handlers
 from tanfang.core.api_render import ReadableJSONRenderer
+from tanfang.elders.api import router as elders_router
 from tanfang.regions.api import router as regions_router
 
 api = NinjaAPI(
@@ -25,4 +26,5 @@ api = NinjaAPI(
 install_error_handlers(api)
 api.add_router("/", accounts_router)
 api.add_router("/regions", regions_router)
+api.add_router("/elders", elders_router)
 api.add_router("/audit-events", audit_router)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/", include("tanfang.accounts.urls")),
     path("users/", include("tanfang.accounts.user_urls")),
     path("regions/", include("tanfang.regions.urls")),
+    path("elders/", include("tanfang.elders.urls")),
     path("audit/", include("tanfang.audit.urls")),
     path("api/v1/", api.urls),
 ]

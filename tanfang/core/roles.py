@@ -37,6 +37,11 @@ class Permission(enum.StrEnum):
     MANAGE_USERS = "manage_users"
     VIEW_AUDIT = "view_audit"
     VIEW_ELDERS = "view_elders"
+    EDIT_ELDERS = "edit_elders"
+    IMPORT_ELDERS = "import_elders"
+    MERGE_ELDERS = "merge_elders"
+    EXPORT_ELDERS = "export_elders"
+    REVEAL_PERSONAL_DATA = "reveal_personal_data"
 
 
 _OFFICERS = {
@@ -46,17 +51,39 @@ _OFFICERS = {
     Role.TOWNSHIP_OFFICER,
 }
 
+_WATCH = frozenset(
+    {
+        Permission.VIEW_REGIONS,
+        Permission.VIEW_USERS,
+        Permission.MANAGE_USERS,
+        Permission.VIEW_AUDIT,
+        Permission.VIEW_ELDERS,
+        Permission.EXPORT_ELDERS,
+    }
+)
+# Those who keep the registry: the county owns it, townships and villages maintain it.
+_KEEP = frozenset({Permission.EDIT_ELDERS, Permission.IMPORT_ELDERS, Permission.REVEAL_PERSONAL_DATA})
+
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
-    Role.PROVINCE_OFFICER: frozenset(Permission),
-    Role.CITY_OFFICER: frozenset(Permission) - {Permission.IMPORT_REGIONS},
-    Role.COUNTY_OFFICER: frozenset(Permission) - {Permission.IMPORT_REGIONS},
-    Role.TOWNSHIP_OFFICER: frozenset(Permission) - {Permission.IMPORT_REGIONS},
-    Role.VILLAGE_WORKER: frozenset({Permission.VIEW_REGIONS, Permission.VIEW_ELDERS}),
+    # Province and city officers watch figures and set policy; they do not see full ID numbers.
+    Role.PROVINCE_OFFICER: _WATCH | {Permission.IMPORT_REGIONS},
+    Role.CITY_OFFICER: _WATCH,
+    Role.COUNTY_OFFICER: _WATCH | _KEEP | {Permission.MERGE_ELDERS},
+    Role.TOWNSHIP_OFFICER: _WATCH | _KEEP,
+    Role.VILLAGE_WORKER: frozenset(
+        {Permission.VIEW_REGIONS, Permission.VIEW_ELDERS, Permission.EDIT_ELDERS, Permission.REVEAL_PERSONAL_DATA}
+    ),
     # Visitors see only the elders paired with them; that comes with pairing.
     Role.VISITOR: frozenset(),
     Role.SUPERVISOR: frozenset(
-        {Permission.VIEW_REGIONS, Permission.VIEW_USERS, Permission.VIEW_AUDIT, Permission.VIEW_ELDERS}
+        {
+            Permission.VIEW_REGIONS,
+            Permission.VIEW_USERS,
+            Permission.VIEW_AUDIT,
+            Permission.VIEW_ELDERS,
+            Permission.EXPORT_ELDERS,
+        }
     ),
 }
 

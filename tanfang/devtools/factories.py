@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 from tanfang.accounts.models import User
+from tanfang.core.id_numbers import make_citizen_id
 from tanfang.core.roles import RegionLevel, Role
+from tanfang.core.scope import Actor
+from tanfang.elders.inputs import ElderInput
+from tanfang.elders.models import Elder
+from tanfang.elders.services import register_elder
 from tanfang.regions.models import Region, UserRegion
 
 DEFAULT_PASSWORD = "Tanfang@2026"
@@ -42,3 +49,22 @@ def make_user(
     user.save()
     UserRegion.objects.bulk_create([UserRegion(user=user, region=r) for r in regions])
     return user
+
+
+def elder_input(
+    name: str,
+    village_code: str,
+    *,
+    birth: dt.date = dt.date(1948, 3, 15),
+    sequence: int = 21,
+    county_code: str | None = None,
+    **values: Any,
+) -> ElderInput:
+    """A valid ElderInput for tests: the ID number is built from the county, birth date and sequence."""
+    number = make_citizen_id(county_code or village_code[:6], birth, sequence)
+    return ElderInput(name=name, id_number=number, village_code=village_code, **values)
+
+
+def make_elder(actor: Actor, name: str, village_code: str, **values: Any) -> Elder:
+    """Register an elder through the service, as an officer would."""
+    return register_elder(actor=actor, data=elder_input(name, village_code, **values))

@@ -65,7 +65,7 @@ def test_the_same_seed_gives_the_same_elders():
             cipher=field_cipher(),
             county_code="410823",
         )
-        return [(row[0], row[1], row[2], row[5]) for row in rows]
+        return [(e.row[1], e.row[2], e.row[3], e.row[6]) for e in rows]
 
     assert names(7) == names(7)
     assert names(7) != names(8)
@@ -76,7 +76,7 @@ def test_generated_id_numbers_are_unique_even_in_large_batches():
         random.Random(1), VILLAGES, 5000, today=dt.date(2026, 11, 23), cipher=field_cipher(), county_code="410823"
     )
 
-    indexes = [row[4] for row in rows]
+    indexes = [e.row[5] for e in rows]
 
     assert len(set(indexes)) == 5000
 
@@ -96,7 +96,7 @@ def _elder_catalogue() -> list[tuple[str, str]]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass "
-            "UNION ALL SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s ORDER BY 1",
+            "UNION ALL SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s ORDER BY 1, 2",
             [table, table],
         )
         return cursor.fetchall()

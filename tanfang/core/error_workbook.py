@@ -1,0 +1,83 @@
+"""The workbook handed back after a failed import: the uploaded rows with their errors beside them.
+
+People fix the rows in this file and upload it again, so it keeps the original
+header and every row, adds an "错误说明" column in front, and fills the bad rows
+light red. Every cell is written as text, so ID numbers keep their digits and a
+cell starting with "=" stays text instead of becoming a formula.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from tanfang.core.tabular import TableRow
+
+# Excel's own "light red fill" conditional format colours.
+ERROR_FILL = PatternFill(fill_type="solid", start_color="FFFFC7CE", end_color="FFFFC7CE")
+ERROR_FONT = Font(color="FF9C0006")
+HEADER_FONT = Font(bold=True)
+# Excel refuses longer cell texts.
+_MAX_CELL_LENGTH = 32767
+
+
+def write_error_workbook(
+    headers: list[str], rows: Iterable[TableRow], errors: Mapping[int, Sequence[tuple[str, str]]]
+) -> bytes:
+    """Write the rows as an .xlsx file with an "错误说明" column first; return the file's bytes.
+
+    `errors` maps a row's line number to its (column name, reason) pairs; such a row
+    gets "列名: 原因；列名: 原因" and a light red fill. Rows are streamed to the file
+    (openpyxl write-only), so `rows` may be a generator over 100,000 rows. Errors for
+    lines that are not among the rows are left out.
+    """
+    workbook = Workbook(write_only=True)
+    sheet: Any = workbook.create_sheet(title=_("导入错误"))
+    sheet.freeze_panes = "A2"
+    sheet.column_dimensions["A"].width = 48
+    for column in range(2, len(headers) + 2):
+        sheet.column_dimensions[get_column_letter(column)].width = 18
+
+    sheet.append([_cell(sheet, text, font=HEADER_FONT) for text in [_("错误说明"), *headers]])
+    for row in rows:
+        problems = errors.get(row.line)
+        if not problems:
+            sheet.append(["", *(_cell(sheet, text) for text in row.cells)])
+            continue
+        description = "；".join(f"{column}: {reason}" for column, reason in problems)
+        width = max(len(headers), len(row.cells))
+        cells = [*row.cells, *[""] * (width - len(row.cells))]
+        sheet.append(
+            [
+                _cell(sheet, description, fill=ERROR_FILL, font=ERROR_FONT),
+                *(_cell(sheet, text, fill=ERROR_FILL) for text in cells),
+            ]
+        )
+
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _cell(sheet: Any, text: str, *, fill: PatternFill | None = None, font: Font | None = None) -> Any:
+    """A text cell: characters Excel cannot store are dropped, and "=…" is not a formula."""
+    if ILLEGAL_CHARACTERS_RE.search(text):
+        text = ILLEGAL_CHARACTERS_RE.sub("", text)
+    text = text[:_MAX_CELL_LENGTH]
+    if not (fill or font or text.startswith("=")):
+        return text
+    cell = WriteOnlyCell(sheet, value=text)
+    cell.data_type = "s"
+    if fill is not None:
+        cell.fill = fill
+    if font is not None:
+        cell.font = font
+    return cell

@@ -1,0 +1,558 @@
+"""Registry endpoints: list and search, register, read, change, reveal, status."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from typing import Any, cast
+
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Field, File, Form, Query, Router, Schema, Status
+from ninja.files import UploadedFile
+
+from tanfang.accounts.models import User
+from tanfang.core.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
+from tanfang.core.paging import page_of
+from tanfang.core.roles import Permission, has_permission
+from tanfang.core.scope import scope_of
+from tanfang.core.time import local_today
+from tanfang.elders import inputs
+from tanfang.elders.importing import MAX_FILE_BYTES, commit_import, get_batch_for, preview_import
+from tanfang.elders.inputs import ElderInput, is_old_old
+from tanfang.elders.models import Elder, ImportBatch
+from tanfang.elders.models import Status as ElderStatus
+from tanfang.elders.selectors import ElderFilters, filter_elders, get_elder_for
+from tanfang.elders.services import (
+    DuplicateElder,
+    change_status,
+    input_from_elder,
+    register_elder,
+    reveal,
+    update_elder,
+)
+
+router = Router(tags=["elders"])
+
+
+def _user(request: HttpRequest) -> User:
+    return cast(User, request.user)
+
+
+class GroupIn(Schema):
+    group: str = Field(
+        ...,
+        description="living_alone 独居 / empty_nest 空巢 / left_behind 留守 / disabled 失能 / "
+        "severely_handicapped 重残 / special_family 计划生育特殊家庭",
+    )
+    source: str = "village_survey"
+    since: dt.date | None = None
+
+
+class ContactIn(Schema):
+    name: str = Field(..., max_length=50)
+    relation: str = Field("", max_length=20)
+    phone: str = Field("", max_length=20)
+
+
+class SupporterIn(Schema):
+    name: str = Field(..., max_length=50)
+    relation: str = Field(..., max_length=20)
+    phone: str = Field("", max_length=20)
+    lives_in: str = Field("", max_length=100)
+
+
+class MemberIn(Schema):
+    name: str = Field(..., max_length=50)
+    relation_to_head: str = Field(..., max_length=20)
+    sex: str = Field("", max_length=1)
+    id_number: str = Field("", max_length=20)
+    health: str = Field("", max_length=50)
+    subsistence: str = ""
+
+
+class BenefitIn(Schema):
+    kind: str
+    monthly_amount: Decimal = Field(..., max_digits=9, decimal_places=2)
+
+
+class AssistanceIn(Schema):
+    unit_type: str
+    unit_name: str = Field("", max_length=100)
+    responsible_person: str = Field("", max_length=50)
+    measures: str = Field("", max_length=300)
+
+
+class _ElderFields(Schema):
+    sex: str = Field("", description="M 男 / F 女；填写时须与公民身份号码一致")
+    birth_date: dt.date | None = Field(None, description="填写时须与公民身份号码一致")
+    phone: str = Field("", max_length=20)
+    phone2: str = Field("", max_length=20)
+    address: str = Field("", max_length=200)
+    lives_at_registration: bool = True
+    registered_region_code: str = Field("", max_length=12)
+    registered_address: str = Field("", max_length=200)
+    disability_certificate: str = Field("", max_length=24)
+    disability_grade: int | None = None
+    disability_type: str = ""
+    ability_score: int | None = None
+    ability_level: str = ""
+    ability_assessed_on: dt.date | None = None
+    subsistence: str = ""
+    drinking_water_safe: bool | None = None
+    electricity_safe: bool | None = None
+    housing_safe: bool | None = None
+    household_income: Decimal | None = Field(None, max_digits=10, decimal_places=2)
+    willingness: str = ""
+    willingness_on: dt.date | None = None
+    willingness_recorded_by: str = Field("", max_length=50)
+    preferred_visit_method: str = ""
+    note: str = Field("", max_length=2000)
+    groups: list[GroupIn] | None = None
+    contacts: list[ContactIn] | None = None
+    supporters: list[SupporterIn] | None = None
+    household: list[MemberIn] | None = None
+    benefits: list[BenefitIn] | None = None
+    assistance: list[AssistanceIn] | None = None
+
+
+class ElderIn(_ElderFields):
+    name: str = Field(..., max_length=50)
+    id_number: str = Field(..., max_length=24, description="18位公民身份号码")
+    village_code: str = Field(..., max_length=12, description="现居住村（社区）的12位区划代码")
+    registered_on: dt.date | None = None
+
+
+class ElderPatch(Schema):
+    """Only the fields sent change; lists sent replace the whole list."""
+
+    name: str | None = Field(None, max_length=50)
+    id_number: str | None = Field(None, max_length=24)
+    village_code: str | None = Field(None, max_length=12)
+    phone: str | None = Field(None, max_length=20)
+    phone2: str | None = Field(None, max_length=20)
+    address: str | None = Field(None, max_length=200)
+    lives_at_registration: bool | None = None
+    registered_region_code: str | None = None
+    registered_address: str | None = None
+    disability_certificate: str | None = None
+    disability_grade: int | None = None
+    disability_type: str | None = None
+    ability_score: int | None = None
+    ability_level: str | None = None
+    ability_assessed_on: dt.date | None = None
+    subsistence: str | None = None
+    drinking_water_safe: bool | None = None
+    electricity_safe: bool | None = None
+    housing_safe: bool | None = None
+    household_income: Decimal | None = None
+    willingness: str | None = None
+    willingness_on: dt.date | None = None
+    willingness_recorded_by: str | None = None
+    preferred_visit_method: str | None = None
+    note: str | None = None
+    groups: list[GroupIn] | None = None
+    contacts: list[ContactIn] | None = None
+    supporters: list[SupporterIn] | None = None
+    household: list[MemberIn] | None = None
+    benefits: list[BenefitIn] | None = None
+    assistance: list[AssistanceIn] | None = None
+
+
+_LISTS = {
+    "groups": inputs.GroupInput,
+    "contacts": inputs.ContactInput,
+    "supporters": inputs.SupporterInput,
+    "household": inputs.MemberInput,
+    "benefits": inputs.BenefitInput,
+    "assistance": inputs.AssistanceInput,
+}
+
+
+def _apply(target: ElderInput, values: dict[str, Any]) -> ElderInput:
+    for name, value in values.items():
+        if name in _LISTS:
+            value = None if value is None else [_LISTS[name](**item) for item in value]
+        setattr(target, name, value)
+    return target
+
+
+class GroupOut(Schema):
+    group: str
+    label: str
+    source: str
+    source_label: str
+    since: dt.date | None
+
+
+class ElderSummaryOut(Schema):
+    id: int
+    name: str
+    sex: str
+    birth_date: dt.date
+    age: int
+    old_old: bool = Field(..., description="高龄（80周岁及以上），由年龄推算")
+    id_number: str = Field(..., description="脱敏显示")
+    phone: str = Field(..., description="脱敏显示")
+    village_code: str
+    village: str
+    address: str
+    status: str
+    status_label: str
+    groups: list[GroupOut]
+
+
+class ContactOut(Schema):
+    name: str
+    relation: str
+    phone: str
+
+
+class SupporterOut(Schema):
+    name: str
+    relation: str
+    phone: str
+    lives_in: str
+
+
+class MemberOut(Schema):
+    name: str
+    sex: str
+    id_number: str
+    relation_to_head: str
+    health: str
+    subsistence: str
+
+
+class BenefitOut(Schema):
+    kind: str
+    label: str
+    monthly_amount: Decimal
+
+
+class AssistanceOut(Schema):
+    unit_type: str
+    label: str
+    unit_name: str
+    responsible_person: str
+    measures: str
+
+
+class ElderOut(ElderSummaryOut):
+    phone2: str
+    lives_at_registration: bool
+    registered_region_code: str | None
+    registered_address: str
+    disability_certificate: str
+    disability_grade: int | None
+    disability_type: str
+    ability_score: int | None
+    ability_level: str
+    ability_assessed_on: dt.date | None
+    subsistence: str
+    drinking_water_safe: bool | None
+    electricity_safe: bool | None
+    housing_safe: bool | None
+    household_income: Decimal | None
+    willingness: str
+    willingness_on: dt.date | None
+    willingness_recorded_by: str
+    preferred_visit_method: str
+    status_since: dt.date | None
+    note: str
+    registered_on: dt.date
+    contacts: list[ContactOut]
+    supporters: list[SupporterOut]
+    household: list[MemberOut]
+    benefits: list[BenefitOut]
+    assistance: list[AssistanceOut]
+
+
+def _groups(elder: Elder) -> list[GroupOut]:
+    return [
+        GroupOut(
+            group=g.group,
+            label=g.get_group_display(),
+            source=g.source,
+            source_label=g.get_source_display(),
+            since=g.since,
+        )
+        for g in elder.groups.all()
+        if g.until is None
+    ]
+
+
+def summary_of(elder: Elder, today: dt.date) -> dict[str, Any]:
+    from tanfang.core.id_numbers import age_on
+
+    return {
+        "id": elder.pk,
+        "name": elder.name,
+        "sex": elder.sex,
+        "birth_date": elder.birth_date,
+        "age": age_on(elder.birth_date, today),
+        "old_old": is_old_old(elder.birth_date, today),
+        "id_number": elder.id_number_masked,
+        "phone": elder.phone_masked,
+        "village_code": elder.region_id,
+        "village": elder.region.name,
+        "address": elder.address,
+        "status": elder.status,
+        "status_label": str(ElderStatus(elder.status).label),
+        "groups": _groups(elder),
+    }
+
+
+def elder_out(elder: Elder) -> ElderOut:
+    today = local_today()
+    return ElderOut(
+        **summary_of(elder, today),
+        phone2=elder.phone2_masked,
+        lives_at_registration=elder.lives_at_registration,
+        registered_region_code=elder.registered_region_id,
+        registered_address=elder.registered_address,
+        disability_certificate=elder.disability_certificate_masked,
+        disability_grade=elder.disability_grade,
+        disability_type=elder.disability_type,
+        ability_score=elder.ability_score,
+        ability_level=elder.ability_level,
+        ability_assessed_on=elder.ability_assessed_on,
+        subsistence=elder.subsistence,
+        drinking_water_safe=elder.drinking_water_safe,
+        electricity_safe=elder.electricity_safe,
+        housing_safe=elder.housing_safe,
+        household_income=elder.household_income,
+        willingness=elder.willingness,
+        willingness_on=elder.willingness_on,
+        willingness_recorded_by=elder.willingness_recorded_by,
+        preferred_visit_method=elder.preferred_visit_method,
+        status_since=elder.status_since,
+        note=elder.note,
+        registered_on=elder.registered_on,
+        contacts=[ContactOut(name=c.name, relation=c.relation, phone=c.phone_masked) for c in elder.contacts.all()],
+        supporters=[
+            SupporterOut(name=s.name, relation=s.relation, phone=s.phone_masked, lives_in=s.lives_in)
+            for s in elder.supporters.all()
+        ],
+        household=[
+            MemberOut(
+                name=m.name,
+                sex=m.sex,
+                id_number=m.id_number_masked,
+                relation_to_head=m.relation_to_head,
+                health=m.health,
+                subsistence=m.subsistence,
+            )
+            for m in elder.household.all()
+        ],
+        benefits=[
+            BenefitOut(kind=b.kind, label=b.get_kind_display(), monthly_amount=b.monthly_amount)
+            for b in elder.benefits.all()
+        ],
+        assistance=[
+            AssistanceOut(
+                unit_type=a.unit_type,
+                label=a.get_unit_type_display(),
+                unit_name=a.unit_name,
+                responsible_person=a.responsible_person,
+                measures=a.measures,
+            )
+            for a in elder.assistance.all()
+        ],
+    )
+
+
+class ElderQuery(Schema):
+    region: str = Field("", description="区划代码：只看该区划及以下")
+    group: str = Field("", description="特殊困难类别")
+    status: str = ""
+    age_band: str = Field("", description="60-69 / 70-79 / 80-89 / 90+ / 80+")
+    q: str = Field("", max_length=50, description="姓名、完整的公民身份号码或电话号码")
+    page: int = Field(1, ge=1)
+    page_size: int = Field(50, ge=1, le=200)
+
+
+class ElderPageOut(Schema):
+    page: int
+    page_size: int
+    has_next: bool
+    items: list[ElderSummaryOut]
+
+
+@router.get(
+    "", response=ElderPageOut, summary="老年人名单（按辖区、类别、状态、年龄段筛选，或按姓名/身份证号/电话查找）"
+)
+def list_elders(request: HttpRequest, query: Query[ElderQuery]) -> ElderPageOut:
+    filters = ElderFilters(
+        region=query.region, group=query.group, status=query.status, age_band=query.age_band, q=query.q
+    )
+    elders = filter_elders(_user(request), filters).select_related("region").prefetch_related("groups")
+    page = page_of(elders, page=query.page, page_size=query.page_size)
+    today = local_today()
+    return ElderPageOut(
+        page=page.page,
+        page_size=page.page_size,
+        has_next=page.has_next,
+        items=[ElderSummaryOut(**summary_of(e, today)) for e in page.items],
+    )
+
+
+class DuplicateOut(Schema):
+    code: str
+    message: str
+    existing_id: int | None
+
+
+@router.post("", response={201: ElderOut, 409: DuplicateOut}, summary="登记老年人")
+def create_elder(request: HttpRequest, payload: ElderIn) -> Status[Any]:
+    data = _apply(ElderInput(name="", id_number="", village_code=""), payload.dict())
+    try:
+        elder = register_elder(actor=_user(request), data=data)
+    except DuplicateElder as error:
+        return Status(409, DuplicateOut(code=error.code, message=error.message, existing_id=error.elder_id))
+    return Status(201, elder_out(_fresh(request, elder.pk)))
+
+
+def _fresh(request: HttpRequest, elder_id: int) -> Elder:
+    return get_elder_for(_user(request), elder_id)
+
+
+@router.get("/{int:elder_id}", response=ElderOut, summary="老年人详情（个人信息脱敏）")
+def get_elder(request: HttpRequest, elder_id: int) -> ElderOut:
+    return elder_out(_fresh(request, elder_id))
+
+
+@router.patch(
+    "/{int:elder_id}", response={200: ElderOut, 409: DuplicateOut}, summary="修改老年人信息（只改提交的字段）"
+)
+def patch_elder(request: HttpRequest, elder_id: int, payload: ElderPatch) -> Status[Any]:
+    actor = _user(request)
+    elder = _fresh(request, elder_id)
+    sent = payload.dict(exclude_unset=True)
+    data = _apply(input_from_elder(elder), sent)
+    try:
+        update_elder(actor=actor, elder=elder, data=data)
+    except DuplicateElder as error:
+        return Status(409, DuplicateOut(code=error.code, message=error.message, existing_id=error.elder_id))
+    return Status(200, elder_out(_fresh(request, elder_id)))
+
+
+class RevealIn(Schema):
+    field: str = Field(..., description="id_number / phone / phone2 / disability_certificate")
+    reason: str = Field(..., max_length=200, description="查看理由，记入审计日志")
+
+
+class RevealOut(Schema):
+    field: str
+    value: str
+
+
+@router.post("/{int:elder_id}/reveal", response=RevealOut, summary="查看完整个人信息（需说明理由，记入审计）")
+def reveal_field(request: HttpRequest, elder_id: int, payload: RevealIn) -> RevealOut:
+    elder = _fresh(request, elder_id)
+    return RevealOut(
+        field=payload.field, value=reveal(actor=_user(request), elder=elder, field=payload.field, reason=payload.reason)
+    )
+
+
+class StatusIn(Schema):
+    status: str = Field(..., description="active / away / hospitalised / moved_out / deceased")
+    since: dt.date
+    note: str = Field("", max_length=200)
+
+
+@router.post("/{int:elder_id}/status", response=ElderOut, summary="变更状态（外出、住院、迁出、已故、恢复在册）")
+def set_status(request: HttpRequest, elder_id: int, payload: StatusIn) -> ElderOut:
+    elder = _fresh(request, elder_id)
+    change_status(actor=_user(request), elder=elder, status=payload.status, since=payload.since, note=payload.note)
+    return elder_out(_fresh(request, elder_id))
+
+
+def can_reveal(user: User, elder: Elder) -> bool:
+    return has_permission(user.role, Permission.REVEAL_PERSONAL_DATA) and scope_of(user).contains(elder.region_path)
+
+
+class ImportErrorOut(Schema):
+    line: int
+    column: str
+    message: str
+
+
+class ImportBatchOut(Schema):
+    id: int
+    file_name: str
+    source: str
+    state: str
+    state_label: str
+    row_count: int
+    error_count: int
+    errors: list[ImportErrorOut]
+    summary: dict[str, int]
+    created_at: dt.datetime
+    committed_at: dt.datetime | None
+
+    @staticmethod
+    def of(batch: ImportBatch) -> ImportBatchOut:
+        return ImportBatchOut(
+            id=batch.pk,
+            file_name=batch.file_name,
+            source=batch.source,
+            state=batch.state,
+            state_label=str(ImportBatch.State(batch.state).label),
+            row_count=batch.row_count,
+            error_count=batch.error_count,
+            errors=[ImportErrorOut(**e) for e in batch.errors],
+            summary={k: int(v) for k, v in batch.summary.items()},
+            created_at=batch.created_at,
+            committed_at=batch.committed_at,
+        )
+
+
+@router.post("/imports", response={201: ImportBatchOut}, summary="上传导入文件并检查（预览，不改动台账）")
+def create_import(
+    request: HttpRequest,
+    file: File[UploadedFile],
+    source: Form[str] = "civil_affairs",
+    mapping: Form[str] = "",
+) -> Status[ImportBatchOut]:
+    """`source`: civil_affairs / health_commission / disabled_federation / custom.
+
+    `mapping` (custom only): a JSON object {file header: field key}.
+    """
+    custom: dict[str, str] | None = None
+    if mapping:
+        try:
+            loaded = json.loads(mapping)
+        except ValueError:
+            loaded = None
+        if not isinstance(loaded, dict):
+            raise ValidationFailed(errors=[FieldError("mapping", _("列对应关系应为 JSON 对象"))])
+        custom = {str(k): str(v) for k, v in loaded.items()}
+    if file.size and file.size > MAX_FILE_BYTES:
+        raise ValidationFailed(
+            errors=[FieldError("file", _("文件超过 %(n)d MB，请拆分后再导入") % {"n": MAX_FILE_BYTES // (1024 * 1024)})]
+        )
+    batch = preview_import(
+        actor=_user(request), content=file.read(), file_name=file.name or "", source=source, custom_mapping=custom
+    )
+    return Status(201, ImportBatchOut.of(batch))
+
+
+@router.get("/imports/{int:batch_id}", response=ImportBatchOut, summary="导入批次")
+def get_import(request: HttpRequest, batch_id: int) -> ImportBatchOut:
+    return ImportBatchOut.of(_import_batch(request, batch_id))
+
+
+def _import_batch(request: HttpRequest, batch_id: int) -> ImportBatch:
+    try:
+        return get_batch_for(_user(request), batch_id)
+    except PermissionDenied:
+        raise NotFound() from None
+
+
+@router.post("/imports/{int:batch_id}/commit", response=ImportBatchOut, summary="确认导入（全部成功或全部不导入）")
+def commit_import_endpoint(request: HttpRequest, batch_id: int) -> ImportBatchOut:
+    batch = _import_batch(request, batch_id)
+    commit_import(actor=_user(request), batch=batch)
+    return ImportBatchOut.of(_import_batch(request, batch_id))

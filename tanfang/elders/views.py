@@ -1,0 +1,372 @@
+"""Registry pages: list, detail, register, edit, status, reveal, merge, export. Thin: parse, call, show."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from tanfang.accounts.models import User
+from tanfang.core.errors import NotFound, PermissionDenied, ValidationFailed
+from tanfang.core.paging import page_number, page_of, query_without_page
+from tanfang.core.roles import Permission, has_permission
+from tanfang.core.time import local_today
+from tanfang.elders.export import export_elders
+from tanfang.elders.forms import (
+    TABLES,
+    ElderFilterForm,
+    ElderForm,
+    MergeForm,
+    RevealForm,
+    StatusForm,
+    table_items,
+)
+from tanfang.elders.inputs import ElderInput
+from tanfang.elders.models import Elder
+from tanfang.elders.selectors import ElderFilters, filter_elders, get_elder_for, timeline_of
+from tanfang.elders.services import (
+    DuplicateElder,
+    change_status,
+    input_from_elder,
+    merge_elders,
+    register_elder,
+    reveal,
+    update_elder,
+)
+from tanfang.regions.scoping import top_regions_for
+
+
+def _user(request: HttpRequest) -> User:
+    return cast(User, request.user)
+
+
+def _filters(request: HttpRequest) -> tuple[ElderFilterForm, ElderFilters]:
+    form = ElderFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    return form, ElderFilters(
+        region=data.get("region", ""),
+        group=data.get("group", ""),
+        status=data.get("status", ""),
+        age_band=data.get("age_band", ""),
+        q=data.get("q", ""),
+    )
+
+
+def elder_list_view(request: HttpRequest) -> HttpResponse:
+    actor = _user(request)
+    if not has_permission(actor.role, Permission.VIEW_ELDERS):
+        return HttpResponseForbidden(_("您没有权限执行此操作"))
+    form, filters = _filters(request)
+    elders = filter_elders(actor, filters).select_related("region").prefetch_related("groups")
+    page = page_of(elders, page=page_number(request.GET))
+    return render(
+        request,
+        "elders/list.html",
+        {
+            "page": page,
+            "filters": form,
+            "query": query_without_page(request.GET),
+            "top_regions": top_regions_for(actor),
+            "today": local_today(),
+            "can_edit": has_permission(actor.role, Permission.EDIT_ELDERS),
+            "can_import": has_permission(actor.role, Permission.IMPORT_ELDERS),
+            "can_export": has_permission(actor.role, Permission.EXPORT_ELDERS),
+        },
+    )
+
+
+def elder_export_view(request: HttpRequest) -> HttpResponse:
+    actor = _user(request)
+    if not has_permission(actor.role, Permission.EXPORT_ELDERS):
+        return HttpResponseForbidden(_("您没有权限执行此操作"))
+    _form, filters = _filters(request)
+    content, count = export_elders(actor=actor, filters=filters)
+    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    name = f"elders-{local_today():%Y%m%d}.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["X-Row-Count"] = str(count)
+    return response
+
+
+def _elder(request: HttpRequest, elder_id: int) -> Elder:
+    try:
+        return get_elder_for(_user(request), elder_id)
+    except NotFound as error:
+        raise Http404(error.message) from None
+
+
+def elder_detail_view(request: HttpRequest, elder_id: int) -> HttpResponse:
+    return _detail(request, _elder(request, elder_id))
+
+
+def _detail(request: HttpRequest, elder: Elder, revealed: dict[str, str] | None = None) -> HttpResponse:
+    actor = _user(request)
+    return render(
+        request,
+        "elders/detail.html",
+        {
+            "elder": elder,
+            "today": local_today(),
+            "groups": [g for g in elder.groups.all() if g.until is None],
+            "timeline": timeline_of(actor, elder).select_related("actor")[:100],
+            "status_changes": elder.status_changes.all(),
+            "import_rows": elder.import_rows.select_related("batch")[:20],
+            "conflicts": elder.import_conflicts.filter(outcome="").select_related("batch"),
+            "can_edit": has_permission(actor.role, Permission.EDIT_ELDERS),
+            "can_reveal": has_permission(actor.role, Permission.REVEAL_PERSONAL_DATA),
+            "can_merge": has_permission(actor.role, Permission.MERGE_ELDERS),
+            "status_form": StatusForm(initial={"status": elder.status, "since": local_today()}),
+            "reveal_form": RevealForm(),
+            "merge_form": MergeForm(),
+            "revealed": revealed,
+        },
+    )
+
+
+def _tables(request: HttpRequest, elder: Elder | None) -> dict[str, Any]:
+    formsets = {}
+    for key, title, formset_class, _cls, _first in TABLES:
+        initial = _initial_rows(elder, key) if elder is not None else []
+        formset = formset_class(request.POST or None, prefix=key, initial=initial)
+        formset.title = title
+        formsets[key] = formset
+    return formsets
+
+
+def _initial_rows(elder: Elder, key: str) -> list[dict[str, Any]]:
+    # Phones and member ID numbers are shown masked and kept when left unchanged.
+    if key == "contacts":
+        return [{"name": c.name, "relation": c.relation, "phone": c.phone_masked} for c in elder.contacts.all()]
+    if key == "household":
+        return [
+            {
+                "name": m.name,
+                "sex": m.sex,
+                "id_number": m.id_number_masked,
+                "relation_to_head": m.relation_to_head,
+                "health": m.health,
+                "subsistence": m.subsistence,
+            }
+            for m in elder.household.all()
+        ]
+    if key == "supporters":
+        return [
+            {"name": s.name, "relation": s.relation, "phone": s.phone_masked, "lives_in": s.lives_in}
+            for s in elder.supporters.all()
+        ]
+    if key == "benefits":
+        return [{"kind": b.kind, "monthly_amount": b.monthly_amount} for b in elder.benefits.all()]
+    return [
+        {
+            "unit_type": a.unit_type,
+            "unit_name": a.unit_name,
+            "responsible_person": a.responsible_person,
+            "measures": a.measures,
+        }
+        for a in elder.assistance.all()
+    ]
+
+
+def _fill_tables(data: ElderInput, formsets: dict[str, Any], elder: Elder | None) -> None:
+    for key, _title, _formset, cls, first in TABLES:
+        items = table_items(formsets[key], cls, first)
+        if elder is not None:
+            items = _keep_masked(elder, key, items)
+        setattr(data, key, items)
+
+
+def _keep_masked(elder: Elder, key: str, items: list[Any]) -> list[Any]:
+    """A masked value sent back unchanged means "keep the stored one": look it up by position."""
+    from dataclasses import replace
+
+    from tanfang.core.crypto import field_cipher
+    from tanfang.elders.models import CONTACT_PHONE_CONTEXT, MEMBER_ID_CONTEXT
+
+    cipher = field_cipher()
+    if key == "contacts":
+        stored = {c.phone_masked: c.phone_cipher for c in elder.contacts.all() if c.phone_cipher}
+        context, attribute = CONTACT_PHONE_CONTEXT, "phone"
+    elif key == "supporters":
+        stored = {s.phone_masked: s.phone_cipher for s in elder.supporters.all() if s.phone_cipher}
+        context, attribute = CONTACT_PHONE_CONTEXT, "phone"
+    elif key == "household":
+        stored = {m.id_number_masked: m.id_number_cipher for m in elder.household.all() if m.id_number_cipher}
+        context, attribute = MEMBER_ID_CONTEXT, "id_number"
+    else:
+        return items
+    result = []
+    for item in items:
+        value = getattr(item, attribute)
+        if value and "*" in value and value in stored:
+            item = replace(item, **{attribute: cipher.decrypt(bytes(stored[value]), context=context)})
+        elif value and "*" in value:
+            item = replace(item, **{attribute: ""})
+        result.append(item)
+    return result
+
+
+def _render_form(request: HttpRequest, form: ElderForm, formsets: dict[str, Any], elder: Elder | None) -> HttpResponse:
+    return render(request, "elders/form.html", {"form": form, "formsets": formsets, "editing": elder})
+
+
+def _save_errors(form: ElderForm, error: ValidationFailed | DuplicateElder) -> None:
+    if isinstance(error, ValidationFailed):
+        form.add_service_errors(error)
+    else:
+        form.add_error("id_number", error.message)
+        form.duplicate_id = error.elder_id  # type: ignore[attr-defined]
+
+
+@require_http_methods(["GET", "POST"])
+def elder_create_view(request: HttpRequest) -> HttpResponse:
+    actor = _user(request)
+    if not has_permission(actor.role, Permission.EDIT_ELDERS):
+        return HttpResponseForbidden(_("您没有权限执行此操作"))
+    form = ElderForm(request.POST or None, initial={"lives_at_registration": True})
+    formsets = _tables(request, None)
+    if request.method == "POST" and form.is_valid() and all(f.is_valid() for f in formsets.values()):
+        data = form.to_input()
+        _fill_tables(data, formsets, None)
+        try:
+            elder = register_elder(actor=actor, data=data)
+        except (ValidationFailed, DuplicateElder) as error:
+            _save_errors(form, error)
+        else:
+            messages.success(request, _("已登记 %(name)s") % {"name": elder.name})
+            return redirect("elders:detail", elder_id=elder.pk)
+    return _render_form(request, form, formsets, None)
+
+
+@require_http_methods(["GET", "POST"])
+def elder_edit_view(request: HttpRequest, elder_id: int) -> HttpResponse:
+    actor = _user(request)
+    elder = _elder(request, elder_id)
+    if not has_permission(actor.role, Permission.EDIT_ELDERS):
+        return HttpResponseForbidden(_("您没有权限执行此操作"))
+    current = input_from_elder(elder)
+    initial = {
+        name: getattr(elder, name)
+        for name in (
+            "name",
+            "address",
+            "lives_at_registration",
+            "registered_address",
+            "disability_grade",
+            "disability_type",
+            "ability_score",
+            "ability_level",
+            "ability_assessed_on",
+            "subsistence",
+            "household_income",
+            "willingness",
+            "willingness_on",
+            "willingness_recorded_by",
+            "preferred_visit_method",
+            "note",
+        )
+    } | {
+        "id_number": current.id_number,
+        "phone": current.phone,
+        "phone2": current.phone2,
+        "sex": elder.sex,
+        "village_code": elder.region_id,
+        "registered_region_code": elder.registered_region_id or "",
+        "disability_certificate": current.disability_certificate,
+        "groups": [g.group for g in elder.groups.all() if g.until is None],
+        **{
+            name: "" if getattr(elder, name) is None else ("1" if getattr(elder, name) else "0")
+            for name in ("drinking_water_safe", "electricity_safe", "housing_safe")
+        },
+    }
+    form = ElderForm(request.POST or None, initial=initial)
+    formsets = _tables(request, elder)
+    if request.method == "POST" and form.is_valid() and all(f.is_valid() for f in formsets.values()):
+        from tanfang.elders.inputs import GroupInput
+
+        current.groups = [
+            GroupInput(group=g.group, source=g.source, since=g.since) for g in elder.groups.all() if g.until is None
+        ]
+        data = form.to_input(current)
+        _fill_tables(data, formsets, elder)
+        try:
+            update_elder(actor=actor, elder=elder, data=data)
+        except (ValidationFailed, DuplicateElder) as error:
+            _save_errors(form, error)
+        except PermissionDenied as error:
+            return HttpResponseForbidden(error.message)
+        else:
+            messages.success(request, _("已保存"))
+            return redirect("elders:detail", elder_id=elder.pk)
+    return _render_form(request, form, formsets, elder)
+
+
+@require_POST
+def elder_status_view(request: HttpRequest, elder_id: int) -> HttpResponse:
+    elder = _elder(request, elder_id)
+    form = StatusForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "；".join(e for errors in form.errors.values() for e in errors))
+        return redirect("elders:detail", elder_id=elder.pk)
+    try:
+        change_status(
+            actor=_user(request),
+            elder=elder,
+            status=form.cleaned_data["status"],
+            since=form.cleaned_data["since"],
+            note=form.cleaned_data["note"],
+        )
+    except PermissionDenied as error:
+        return HttpResponseForbidden(error.message)
+    except ValidationFailed as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("状态已变更"))
+    return redirect("elders:detail", elder_id=elder.pk)
+
+
+@require_POST
+def elder_reveal_view(request: HttpRequest, elder_id: int) -> HttpResponse:
+    elder = _elder(request, elder_id)
+    form = RevealForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请选择字段并说明查看理由"))
+        return redirect("elders:detail", elder_id=elder.pk)
+    try:
+        value = reveal(
+            actor=_user(request), elder=elder, field=form.cleaned_data["field"], reason=form.cleaned_data["reason"]
+        )
+    except PermissionDenied as error:
+        return HttpResponseForbidden(error.message)
+    except ValidationFailed as error:
+        messages.error(request, error.message)
+    else:
+        # Shown in this answer only: the full value is stored nowhere else.
+        label = dict(form.fields["field"].choices)[form.cleaned_data["field"]]  # type: ignore[attr-defined]
+        return _detail(request, elder, {"label": str(label), "value": value})
+    return redirect("elders:detail", elder_id=elder.pk)
+
+
+@require_POST
+def elder_merge_view(request: HttpRequest, elder_id: int) -> HttpResponse:
+    actor = _user(request)
+    elder = _elder(request, elder_id)
+    form = MergeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请填写重复记录的编号和合并理由"))
+        return redirect("elders:detail", elder_id=elder.pk)
+    try:
+        duplicate = get_elder_for(actor, form.cleaned_data["duplicate_id"])
+        merge_elders(actor=actor, keep=elder, duplicate=duplicate, reason=form.cleaned_data["reason"])
+    except NotFound:
+        messages.error(request, _("未找到要合并的记录"))
+    except PermissionDenied as error:
+        return HttpResponseForbidden(error.message)
+    except ValidationFailed as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("已将记录 %(id)s 合并到本记录") % {"id": duplicate.pk})
+    return redirect("elders:detail", elder_id=elder.pk)
