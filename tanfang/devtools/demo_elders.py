@@ -10,7 +10,6 @@ import datetime as dt
 import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-
 from decimal import Decimal
 
 from django.db import connection, models, transaction
@@ -310,7 +309,9 @@ def _elder_rows(
     if rng.random() < 0.4:
         neighbour = rng.choice(SURNAMES) + rng.choice(MALE_NAMES + FEMALE_NAMES)
         children[EmergencyContact].append((2, neighbour, "邻居", None, ""))
-    children[Supporter].append((child_name, "子女", None, "", rng.choice(("郑州市", "焦作市区", "广东省东莞市", "本村"))))
+    children[Supporter].append(
+        (child_name, "子女", None, "", rng.choice(("郑州市", "焦作市区", "广东省东莞市", "本村")))
+    )
     children[HouseholdMember].append((1, name, str(sex), None, mask_id_number(id_number), "户主", "一般", subsistence))
     if Group.LIVING_ALONE not in groups and rng.random() < 0.6:
         spouse_sex = Sex.FEMALE if sex == Sex.MALE else Sex.MALE
@@ -333,7 +334,7 @@ def _elder_rows(
 
 _LIVES_AT_REGISTRATION = _COLUMNS.index("lives_at_registration")
 _REGISTERED_ADDRESS = _COLUMNS.index("registered_address")
-_GROUP_SOURCES = {
+_GROUP_SOURCES: dict[str, str] = {
     Group.SPECIAL_FAMILY: GroupSource.HEALTH_COMMISSION,
     Group.SEVERELY_HANDICAPPED: GroupSource.DISABLED_FEDERATION,
     Group.DISABLED: GroupSource.ASSESSMENT,
@@ -357,9 +358,7 @@ def _reserve_ids(count: int) -> list[int]:
     """Take `count` ids from the elder table's sequence (PostgreSQL), so child rows can point at them."""
     table = Elder._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count]
-        )
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count])
         return [row[0] for row in cursor.fetchall()]
 
 

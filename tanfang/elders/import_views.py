@@ -48,13 +48,16 @@ def parse_mapping(text: str) -> dict[str, str]:
     return mapping
 
 
+_MAPPING_EXAMPLE = "老人姓名=姓名\n证件号=公民身份号码\n村代码=现居住地区划代码"
+
+
 class UploadForm(BootstrapForm):
     source = forms.ChoiceField(label=gettext_lazy("数据来源"), choices=Source.choices)
     file = forms.FileField(label=gettext_lazy("文件（.xlsx 或 .csv，UTF-8 或 GBK）"))
     mapping = forms.CharField(
         label=gettext_lazy("自定义列对应（每行“文件列名=字段”，仅“自定义映射”时使用）"),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "老人姓名=姓名\n证件号=公民身份号码\n村代码=现居住地区划代码"}),
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": _MAPPING_EXAMPLE}),
     )
 
 
@@ -111,7 +114,10 @@ def import_commit_view(request: HttpRequest, batch_id: int) -> HttpResponse:
     else:
         messages.success(
             request,
-            _("导入完成：新登记 %(created)d 人，已有记录 %(matched)d 人，新增类别 %(groups)d 条，待处理冲突 %(conflicts)d 条")
+            _(
+                "导入完成：新登记 %(created)d 人，已有记录 %(matched)d 人，"
+                "新增类别 %(groups)d 条，待处理冲突 %(conflicts)d 条"
+            )
             % {
                 "created": result.created,
                 "matched": result.matched,

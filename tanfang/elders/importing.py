@@ -431,7 +431,7 @@ def preview_import(
             error_count=len(check.problems),
             errors=[{"line": p.line, "column": p.column, "message": p.message} for p in check.problems[:SHOWN_ERRORS]],
             summary={"new": check.new, "matched": check.matched, "conflicts": check.conflicts},
-            created_by=actor,
+            created_by=actor,  # type: ignore[misc]  # an Actor is a User at run time
         )
         record_event(
             actor=actor,

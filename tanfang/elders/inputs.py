@@ -190,12 +190,13 @@ def check_elder_input(data: ElderInput, *, today: dt.date) -> list[FieldError]:
         errors.append(FieldError("disability_grade", _("残疾等级应为一级至四级")))
     if data.ability_score is not None and not 0 <= data.ability_score <= 90:
         errors.append(FieldError("ability_score", _("能力评估得分应在0到90分之间（GB 42195-2023）")))
-    for value, date_name, label in (
+    dates: list[tuple[dt.date | None, str, str]] = [
         (data.ability_assessed_on, "ability_assessed_on", _("能力评估日期")),
         (data.willingness_on, "willingness_on", _("意愿登记日期")),
         (data.registered_on, "registered_on", _("登记日期")),
-    ):
-        if value and value > today:
+    ]
+    for day, date_name, label in dates:
+        if day and day > today:
             errors.append(FieldError(date_name, _("%(label)s不能晚于今天") % {"label": label}))
     if data.household_income is not None and data.household_income < 0:
         errors.append(FieldError("household_income", _("家庭月收入不能为负数")))
@@ -245,8 +246,8 @@ def _check_lists(data: ElderInput, errors: list[FieldError]) -> None:
             )
         elif benefit.monthly_amount < 0:
             errors.append(FieldError("benefits", _("补贴金额不能为负数")))
-    for item in data.assistance or []:
-        _choice(item.unit_type, HelpingUnit, _("帮扶单位类型"), errors, "assistance")
+    for help_item in data.assistance or []:
+        _choice(help_item.unit_type, HelpingUnit, _("帮扶单位类型"), errors, "assistance")
 
 
 def _label(choices: type, value: str) -> str:

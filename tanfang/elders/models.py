@@ -205,6 +205,9 @@ class ElderGroup(models.Model):
         constraints = [models.UniqueConstraint(fields=["elder", "group", "source"], name="elder_group_source_unique")]
         indexes = [models.Index(fields=["group", "elder"], name="elder_group_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.get_group_display()}（{self.get_source_display()}）"
+
 
 class EmergencyContact(models.Model):
     elder = models.ForeignKey(Elder, on_delete=models.CASCADE, related_name="contacts")
@@ -217,6 +220,9 @@ class EmergencyContact(models.Model):
     class Meta:
         verbose_name = _("紧急联系人")
         ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Supporter(models.Model):
@@ -232,6 +238,9 @@ class Supporter(models.Model):
     class Meta:
         verbose_name = _("赡养人/扶养人")
         ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class HouseholdMember(models.Model):
@@ -251,6 +260,9 @@ class HouseholdMember(models.Model):
         verbose_name = _("家庭成员")
         ordering = ["position", "id"]
 
+    def __str__(self) -> str:
+        return self.name
+
 
 class Benefit(models.Model):
     """Section 3: pension, social assistance and welfare subsidies received each month."""
@@ -262,6 +274,9 @@ class Benefit(models.Model):
     class Meta:
         verbose_name = _("养老金、救助和补贴")
         ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.monthly_amount}"
 
 
 class Assistance(models.Model):
@@ -276,6 +291,9 @@ class Assistance(models.Model):
     class Meta:
         verbose_name = _("已享受帮扶")
         ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.get_unit_type_display()
 
 
 class StatusChange(models.Model):
@@ -293,6 +311,9 @@ class StatusChange(models.Model):
     class Meta:
         verbose_name = _("状态变更")
         ordering = ["since", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_status_display()} {self.since}"
 
 
 class ImportBatch(RegionOwned):
@@ -334,6 +355,9 @@ class ImportedRow(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["batch", "line"], name="imported_row_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.batch_id}:{self.line}"
+
 
 class ImportConflict(models.Model):
     """A file said something else than the registry for the same person: an officer decides."""
@@ -359,6 +383,9 @@ class ImportConflict(models.Model):
 
     class Meta:
         ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}:{self.line} {self.field}"
 
     @property
     def field_label(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -242,7 +243,7 @@ def _replace_lists(elder: Elder, data: ElderInput) -> None:
     if data.benefits is not None:
         elder.benefits.all().delete()
         Benefit.objects.bulk_create(
-            Benefit(elder=elder, kind=b.kind, monthly_amount=b.monthly_amount) for b in data.benefits
+            Benefit(elder=elder, kind=b.kind, monthly_amount=b.monthly_amount or Decimal(0)) for b in data.benefits
         )
     if data.assistance is not None:
         elder.assistance.all().delete()
@@ -407,7 +408,7 @@ def merge_elders(*, actor: Actor, keep: Elder, duplicate: Elder, reason: str) ->
             contact.elder, contact.position = keep, next_position
             contact.save(update_fields=["elder", "position"])
         for model in (Supporter, HouseholdMember, Benefit, Assistance):
-            model.objects.filter(elder=duplicate).update(elder=keep)  # type: ignore[attr-defined]
+            model.objects.filter(elder=duplicate).update(elder=keep)
         duplicate.merged_into = keep
         duplicate.save(update_fields=["merged_into", "updated_at"])
         details = {"reason": reason.strip()[:200], "kept": keep.pk, "merged": duplicate.pk}

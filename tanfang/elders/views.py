@@ -132,7 +132,7 @@ def _tables(request: HttpRequest, elder: Elder | None) -> dict[str, Any]:
     for key, title, formset_class, _cls, _first in TABLES:
         initial = _initial_rows(elder, key) if elder is not None else []
         formset = formset_class(request.POST or None, prefix=key, initial=initial)
-        formset.title = title
+        formset.title = title  # type: ignore[union-attr]
         formsets[key] = formset
     return formsets
 
@@ -309,7 +309,7 @@ def elder_status_view(request: HttpRequest, elder_id: int) -> HttpResponse:
     elder = _elder(request, elder_id)
     form = StatusForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "；".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, "；".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect("elders:detail", elder_id=elder.pk)
     try:
         change_status(

@@ -104,6 +104,7 @@ class RecordCase:
     body: dict[str, object] | None = None
 
 
+AWAY: dict[str, object] = {"status": "away", "since": "2026-11-01"}
 RECORD_CASES = [
     RecordCase("regions:detail", "get", lambda n: f"/regions/{n['region']}/"),
     RecordCase("users:detail", "get", lambda n: f"/users/{n['user']}/"),
@@ -129,7 +130,7 @@ RECORD_CASES = [
     RecordCase("elders:detail", "get", lambda n: f"/elders/{n['elder']}/"),
     RecordCase("elders:edit", "get", lambda n: f"/elders/{n['elder']}/edit/"),
     RecordCase("elders:edit", "post", lambda n: f"/elders/{n['elder']}/edit/", {"name": "被改"}),
-    RecordCase("elders:status", "post", lambda n: f"/elders/{n['elder']}/status/", {"status": "away", "since": "2026-11-01"}),
+    RecordCase("elders:status", "post", lambda n: f"/elders/{n['elder']}/status/", AWAY),
     RecordCase(
         "elders:reveal", "post", lambda n: f"/elders/{n['elder']}/reveal/", {"field": "id_number", "reason": "核实身份"}
     ),
@@ -147,7 +148,10 @@ RECORD_CASES = [
         {"field": "id_number", "reason": "核实身份"},
     ),
     RecordCase(
-        "api-1:set_status", "post", lambda n: f"/api/v1/elders/{n['elder']}/status", {"status": "away", "since": "2026-11-01"}
+        "api-1:set_status",
+        "post",
+        lambda n: f"/api/v1/elders/{n['elder']}/status",
+        AWAY,
     ),
     RecordCase("api-1:get_import", "get", lambda n: f"/api/v1/elders/imports/{n['batch']}"),
     RecordCase("api-1:commit_import_endpoint", "post", lambda n: f"/api/v1/elders/imports/{n['batch']}/commit"),
@@ -160,7 +164,6 @@ def north_records(tree, officer_county_north, worker_village_north):
 
     from tanfang.audit.actions import Action
     from tanfang.audit.services import record_event
-
     from tanfang.elders.importing import preview_import
     from tanfang.elders.tests.files import roster_csv
 

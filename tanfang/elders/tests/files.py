@@ -31,7 +31,9 @@ def roster_rows(rows: Sequence[Sequence[str]]) -> list[list[str]]:
     return full
 
 
-def roster_csv(rows: Sequence[Sequence[str]], *, encoding: str = "utf-8", header: Sequence[str] = CIVIL_AFFAIRS_HEADER) -> bytes:
+def roster_csv(
+    rows: Sequence[Sequence[str]], *, encoding: str = "utf-8", header: Sequence[str] = CIVIL_AFFAIRS_HEADER
+) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header)

@@ -83,6 +83,3 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"找不到可用的用户 {username}" if username else "没有系统管理员；请用 --user 指定导入人")
         return user
-
-
-
