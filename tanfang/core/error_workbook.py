@@ -50,7 +50,7 @@ def write_error_workbook(
     for row in rows:
         problems = errors.get(row.line)
         if not problems:
-            sheet.append(["", *(_cell(sheet, text) for text in row.cells)])
+            sheet.append([None, *(_cell(sheet, text) for text in row.cells)])
             continue
         description = "；".join(f"{column}: {reason}" for column, reason in problems)
         width = max(len(headers), len(row.cells))
@@ -68,7 +68,12 @@ def write_error_workbook(
 
 
 def _cell(sheet: Any, text: str, *, fill: PatternFill | None = None, font: Font | None = None) -> Any:
-    """A text cell: characters Excel cannot store are dropped, and "=…" is not a formula."""
+    """A text cell: characters Excel cannot store are dropped, and "=…" is not a formula.
+
+    An empty cell without style is None, which the writer leaves out of the file.
+    """
+    if not (text or fill or font):
+        return None
     if ILLEGAL_CHARACTERS_RE.search(text):
         text = ILLEGAL_CHARACTERS_RE.sub("", text)
     text = text[:_MAX_CELL_LENGTH]

@@ -24,6 +24,7 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from pathlib import PurePath
 from typing import Any
 
@@ -120,10 +121,10 @@ def read_table(data: bytes, filename: str, *, max_bytes: int = DEFAULT_MAX_BYTES
     sub-headers under merged (or, in a CSV, empty) header cells, the two rows are
     combined. A header cell merged across columns names every one of them.
 
-    CSV files may be UTF-8 (with or without BOM) or GBK/GB18030, comma- or
-    tab-separated. Raises TableFileError for an empty or too large file, an unknown
-    type, an old .xls file, a file that is not what its name says, or a table without
-    anything in it.
+    CSV files may be UTF-8 (with or without BOM), GBK/GB18030 or UTF-16 with a BOM,
+    comma- or tab-separated. Raises TableFileError for an empty or too large file, an
+    unknown type, an old .xls file, a file that is not what its name says, or a table
+    without anything in it.
     """
     if not data:
         raise TableFileError(_("文件是空的"))
@@ -193,8 +194,14 @@ class _Merge:
         return self.first_row <= upper and self.last_row >= lower
 
 
-def _build_table(records: RecordReader, merges_up_to: Callable[[int], list[_Merge]]) -> Table:
-    with closing(records()) as rows:
+def _build_table(
+    *,
+    records: RecordReader,
+    merges_up_to: Callable[[int], list[_Merge]],
+    head_records: Generator[tuple[int, list[str]], None, None] | None = None,
+) -> Table:
+    """Find the header in the first rows (`head_records`, else a fresh read) and make the Table."""
+    with closing(head_records if head_records is not None else records()) as rows:
         head: list[tuple[int, list[str]]] = []
         for line, cells in rows:
             if any(cells):
@@ -330,11 +337,13 @@ def _read_csv(data: bytes) -> Table:
                 _("CSV 文件第%(line)d行格式有误：%(error)s") % {"line": line + 1, "error": error}
             ) from None
 
-    return _build_table(records, lambda _last_line: [])
+    return _build_table(records=records, merges_up_to=lambda _last_line: [])
 
 
 def _detect_encoding(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
+    # Excel's "Unicode 文本" export is UTF-16 with a byte order mark, tab-separated.
+    candidates = ("utf-16",) if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else ()
+    for encoding in (*candidates, "utf-8-sig", "gb18030"):
         decoder = codecs.getincrementaldecoder(encoding)()
         try:
             for start in range(0, len(data), _CHUNK):
@@ -396,25 +405,34 @@ def _read_xlsx(data: bytes) -> Table:
         # openpyxl's read-only sheet knows where its XML lives in the zip; the merged
         # ranges are read from there.
         sheet_path: str = _first_sheet(workbook)._worksheet_path
+    except TableFileError:
+        workbook.close()
+        raise
+    # The header is read from the workbook already open: opening one parses the
+    # whole sheet when it lacks a <dimension>, as files written by openpyxl do.
+    return _build_table(
+        records=partial(_sheet_records, data),
+        merges_up_to=lambda last_line: _merged_ranges(data, sheet_path, last_line),
+        head_records=_sheet_records(data, workbook),
+    )
+
+
+def _sheet_records(data: bytes, workbook: Any = None) -> Generator[tuple[int, list[str]], None, None]:
+    """Yield every row of the first sheet; the workbook is opened unless given, and closed at the end."""
+    if workbook is None:
+        workbook = _open_workbook(data)
+    try:
+        sheet = _first_sheet(workbook)
+        # Some programs write a wrong <dimension>; without it, every row is read.
+        sheet.reset_dimensions()
+        for line, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield line, [cell_text(value) for value in values]
+    except TableFileError:
+        raise
+    except _BROKEN_FILE:
+        raise _not_excel() from None
     finally:
         workbook.close()
-
-    def records() -> Generator[tuple[int, list[str]], None, None]:
-        workbook = _open_workbook(data)
-        try:
-            sheet = _first_sheet(workbook)
-            # Some programs write a wrong <dimension>; without it, every row is read.
-            sheet.reset_dimensions()
-            for line, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-                yield line, [cell_text(value) for value in values]
-        except TableFileError:
-            raise
-        except _BROKEN_FILE:
-            raise _not_excel() from None
-        finally:
-            workbook.close()
-
-    return _build_table(records, lambda last_line: _merged_ranges(data, sheet_path, last_line))
 
 
 def _open_workbook(data: bytes) -> Any:

@@ -235,7 +235,7 @@ def _elder_rows(
     if handicapped or rng.random() < 0.05:
         grade = rng.choice((1, 2)) if handicapped else rng.choice((3, 4))
         kind_index = rng.randrange(7)
-        kind = list(DisabilityType.values)[kind_index + 1]
+        kind = _DISABILITY_TYPES[kind_index]
         number = f"{id_number}{kind_index + 1}{grade}"
         certificate = (cipher.encrypt(number, context=CERTIFICATE_CONTEXT), mask_id_number(number))
     score: int | None = None
@@ -245,7 +245,7 @@ def _elder_rows(
         score = rng.randint(5, 64) if disabled else rng.randint(65, 90)
         level = _ability_level(score)
         assessed = today - dt.timedelta(days=rng.randint(10, 700))
-    subsistence = rng.choices(list(Subsistence.values), weights=(70, 18, 7, 5))[0]
+    subsistence = rng.choices(_SUBSISTENCE, weights=(70, 18, 7, 5))[0]
     willing = rng.random() < 0.97
     row: list[object] = [
         None,  # id, assigned on insert
@@ -275,7 +275,7 @@ def _elder_rows(
         Willingness.WILLING if willing else Willingness.UNWILLING,
         registered_on,
         "村委会",
-        rng.choice(list(VisitMethod.values)[1:4]),
+        rng.choice(_VISIT_METHODS),
         status,
         status_since,
         "",
@@ -332,6 +332,9 @@ def _elder_rows(
     return ElderRows(row=row, children=children)
 
 
+_DISABILITY_TYPES = [t for t in DisabilityType.values if t]
+_SUBSISTENCE = list(Subsistence.values)
+_VISIT_METHODS = [VisitMethod.HOME, VisitMethod.PHONE, VisitMethod.VIDEO]
 _LIVES_AT_REGISTRATION = _COLUMNS.index("lives_at_registration")
 _REGISTERED_ADDRESS = _COLUMNS.index("registered_address")
 _GROUP_SOURCES: dict[str, str] = {

@@ -25,7 +25,7 @@ from tanfang.elders.models import (
 from tanfang.elders.selectors import AGE_BANDS
 
 _YES_NO = [("", _("未填")), ("1", _("是")), ("0", _("否"))]
-_DATE = forms.DateInput(attrs={"type": "date"})
+_DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 def _any(label: Any, choices: Any) -> list[tuple[str, Any]]:

@@ -473,22 +473,26 @@ def commit_import(*, actor: Actor, batch: ImportBatch) -> CommitResult:
     kind = _source(batch.source)
     table = _open(bytes(batch.content), batch.file_name)
     column_map = _column_map(table, kind, batch.column_mapping or None)
-    check = check_file(actor, table, column_map, kind)  # the registry may have changed since the preview
-    if not check.ok:
-        raise ValidationFailed(
-            errors=[FieldError("file", str(p)) for p in check.problems[:SHOWN_ERRORS]],
-            summary=_("文件有 %(n)d 处错误，未导入任何数据") % {"n": len(check.problems)},
-        )
+    # The file is validated again as it is applied: the registry may have changed since the
+    # preview. Any problem raises inside the transaction, so nothing of the file stays.
     validator = _Validator(actor, _RowReader(column_map, kind), local_today())
     result = CommitResult()
     with transaction.atomic():
         locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
         if locked.state == ImportBatch.State.COMMITTED:
             raise ValidationFailed(errors=[FieldError("batch", _("该批次已导入，不能重复提交"))])
+        rows = 0
         for chunk in _chunks(table.rows()):
+            rows += len(chunk)
             parsed, problems, existing = validator.check_chunk(chunk)
-            assert not problems, problems
+            if problems:
+                raise ValidationFailed(
+                    errors=[FieldError("file", str(p)) for p in problems[:SHOWN_ERRORS]],
+                    summary=_("文件有错误，未导入任何数据：%(first)s") % {"first": problems[0]},
+                )
             _apply_chunk(validator, locked, parsed, existing, result)
+        if rows == 0:
+            raise ValidationFailed(errors=[FieldError("file", _("文件中没有数据行"))])
         locked.state = ImportBatch.State.COMMITTED
         locked.committed_at = now()
         locked.summary = {**locked.summary, **vars(result)}
@@ -498,7 +502,7 @@ def commit_import(*, actor: Actor, batch: ImportBatch) -> CommitResult:
             action=Action.IMPORT_COMMITTED,
             subject=locked,
             subject_label=locked.file_name,
-            details=vars(result) | {"source": kind.value, "rows": check.row_count},
+            details=vars(result) | {"source": kind.value, "rows": rows},
         )
     return result
 

@@ -281,7 +281,13 @@ def register_elder(*, actor: Actor, data: ElderInput) -> Elder:
                 actor=actor,
                 action=Action.ELDER_CREATED,
                 subject=elder,
-                changes=diff({}, {f: getattr(elder, f) for f in SCALAR_FIELDS} | _list_snapshot(elder)),
+                changes={
+                    name: change
+                    for name, change in diff(
+                        {}, {f: getattr(elder, f) for f in SCALAR_FIELDS} | _list_snapshot(elder)
+                    ).items()
+                    if change["new"] not in ("", None, [])
+                },
             )
     except IntegrityError:
         # Someone registered the same number a moment ago.

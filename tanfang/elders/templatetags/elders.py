@@ -29,3 +29,32 @@ def yes_no(value: bool | None) -> str:
     if value is None:
         return "—"
     return _("是") if value else _("否")
+
+
+_LIST_LABELS = {
+    "groups": "特殊困难类别",
+    "contacts": "紧急联系人",
+    "supporters": "赡养人/扶养人",
+    "household": "家庭成员",
+    "benefits": "养老金、救助和补贴",
+    "assistance": "已享受的帮扶",
+    "region_id": "现居住村（社区）",
+    "registered_region_id": "户籍地区划",
+    "merged_into": "已合并到",
+}
+
+
+@register.filter
+def elder_field_label(name: str) -> str:
+    """The Chinese label of an audited elder field, e.g. id_number_masked → 公民身份号码."""
+    from django.core.exceptions import FieldDoesNotExist
+    from django.utils.translation import gettext as _
+
+    from tanfang.elders.models import Elder
+
+    if name in _LIST_LABELS:
+        return _(_LIST_LABELS[name])
+    try:
+        return str(getattr(Elder._meta.get_field(name), "verbose_name", name))
+    except FieldDoesNotExist:
+        return name
