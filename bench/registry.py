@@ -33,15 +33,19 @@ def main() -> None:
     parser.add_argument("--elders", type=int, default=1_000_000)
     parser.add_argument("--import-rows", type=int, default=100_000)
     parser.add_argument("--database", default="tanfang_bench_registry")
-    parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--import-county", default="410883", help="county code of the imported ID numbers")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--reuse", action="store_true", help="use a database kept by an earlier run")
     args = parser.parse_args()
 
     admin = "postgresql://postgres@127.0.0.1:5432/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{args.database}"')
-        conn.execute(f'CREATE DATABASE "{args.database}"')
+    if not args.reuse:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{args.database}"')
+            conn.execute(f'CREATE DATABASE "{args.database}"')
     os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{args.database}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("TANFANG_STATIC_MANIFEST", "0")  # pages render without collectstatic
 
     import django
 
@@ -59,10 +63,11 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
-    seed_demo(elders=args.elders)
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-    print(f"setup: {args.elders:,} elders in {time.perf_counter() - started:.0f} s")
+    if not args.reuse:
+        seed_demo(elders=args.elders)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    print(f"setup: {Elder.objects.count():,} elders ready in {time.perf_counter() - started:.0f} s")
 
     officer = User.objects.get(username="wuzhi")
     client = Client()
@@ -75,6 +80,8 @@ def main() -> None:
         {"status": "away"},
         {"age_band": "80+"},
         {"q": "王"},
+        {"q": "秦秀英"},
+        {"q": "欧阳"},
         {"region": "410823001000", "group": "living_alone"},
     ]
     samples: list[float] = []
@@ -108,7 +115,7 @@ def main() -> None:
     day = dt.date(1930, 1, 1)
     for i in range(args.import_rows):
         birth = day + dt.timedelta(days=i // 400)
-        number = make_citizen_id("410883", birth, (i % 400) * 2 + 1)  # 孟州市 numbers: none seeded
+        number = make_citizen_id(args.import_county, birth, (i % 400) * 2 + 1)  # none of these are seeded
         rows.append((f"导入{i}", number, rng.choice(villages), "独居"))
     content = roster_csv(rows)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

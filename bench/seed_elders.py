@@ -49,9 +49,14 @@ def main() -> None:
 
     result = seed_demo(elders=args.elders)
     rate = result.elders_created / result.elder_seconds
+    from tanfang.devtools.demo_elders import ELDER_CHILD_MODELS
+
+    child_rows = sum(model._default_manager.count() for model in ELDER_CHILD_MODELS)
+    total = result.elders_created + child_rows
     print(
-        f"seed_demo --elders {args.elders}: {result.elders_created} rows "
-        f"in {result.elder_seconds:.1f} s = {rate:,.0f} rows/s"
+        f"seed_demo --elders {args.elders}: {result.elders_created:,} elders in {result.elder_seconds:.1f} s "
+        f"= {rate:,.0f} elders/s; with their {child_rows:,} rows of groups, contacts, household, "
+        f"supporters, benefits, assistance and status history: {total / result.elder_seconds:,.0f} rows/s"
     )
 
     if not args.keep:

@@ -32,7 +32,10 @@ _MAX_CELL_LENGTH = 32767
 def write_error_workbook(
     headers: list[str], rows: Iterable[TableRow], errors: Mapping[int, Sequence[tuple[str, str]]]
 ) -> bytes:
-    """Write the rows as an .xlsx file with an "错误说明" column first; return the file's bytes.
+    """Write the rows as an .xlsx file with "错误说明" and "原行号" columns first; return the file's bytes.
+
+    "原行号" is the row's line in the uploaded file, the N of the "第N行" messages, since title
+    and blank rows of the upload are not copied.
 
     `errors` maps a row's line number to its (column name, reason) pairs; such a row
     gets "列名: 原因；列名: 原因" and a light red fill. Rows are streamed to the file
@@ -43,14 +46,15 @@ def write_error_workbook(
     sheet: Any = workbook.create_sheet(title=_("导入错误"))
     sheet.freeze_panes = "A2"
     sheet.column_dimensions["A"].width = 48
-    for column in range(2, len(headers) + 2):
+    sheet.column_dimensions["B"].width = 8
+    for column in range(3, len(headers) + 3):
         sheet.column_dimensions[get_column_letter(column)].width = 18
 
-    sheet.append([_cell(sheet, text, font=HEADER_FONT) for text in [_("错误说明"), *headers]])
+    sheet.append([_cell(sheet, text, font=HEADER_FONT) for text in [_("错误说明"), _("原行号"), *headers]])
     for row in rows:
         problems = errors.get(row.line)
         if not problems:
-            sheet.append([None, *(_cell(sheet, text) for text in row.cells)])
+            sheet.append([None, row.line, *(_cell(sheet, text) for text in row.cells)])
             continue
         description = "；".join(f"{column}: {reason}" for column, reason in problems)
         width = max(len(headers), len(row.cells))
@@ -58,6 +62,7 @@ def write_error_workbook(
         sheet.append(
             [
                 _cell(sheet, description, fill=ERROR_FILL, font=ERROR_FONT),
+                _number(sheet, row.line),
                 *(_cell(sheet, text, fill=ERROR_FILL) for text in cells),
             ]
         )
@@ -65,6 +70,12 @@ def write_error_workbook(
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _number(sheet: Any, value: int) -> Any:
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.fill = ERROR_FILL
+    return cell
 
 
 def _cell(sheet: Any, text: str, *, fill: PatternFill | None = None, font: Font | None = None) -> Any:

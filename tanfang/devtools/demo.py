@@ -19,7 +19,7 @@ from tanfang.audit.services import record_event
 from tanfang.core.crypto import field_cipher
 from tanfang.core.roles import RegionLevel, Role
 from tanfang.core.time import local_today
-from tanfang.devtools.demo_elders import Village, generate_elders, insert_elder_rows
+from tanfang.devtools.demo_elders import ELDER_CHILD_MODELS, Village, generate_elders, insert_elder_rows
 from tanfang.devtools.factories import DEFAULT_PASSWORD, make_user
 from tanfang.elders.models import Elder
 from tanfang.regions.models import Region
@@ -112,44 +112,49 @@ class _SeedJob:
 
 
 @contextmanager
-def _constraints_deferred() -> Iterator[None]:
-    """Drop the elder table's indexes and unique/foreign-key constraints for a bulk load (PostgreSQL).
+def _constraints_deferred(tables: list[str]) -> Iterator[None]:
+    """Drop the tables' indexes and unique/foreign-key constraints for a bulk load (PostgreSQL).
 
-    Building each once over a million rows costs far less than maintaining it row by row.
+    Building each once over millions of rows costs far less than maintaining it row by row.
     Their exact definitions are read from the catalogue and restored afterwards; restoring a
-    unique or foreign-key constraint re-checks every row, so a duplicate ID number or an
-    unknown region still fails the load. The primary key stays.
+    unique or foreign-key constraint re-checks every row, so a duplicate ID number or a row
+    pointing at nothing still fails the load. Primary keys stay.
     """
-    table = Elder._meta.db_table
+    dropped: list[tuple[str, list[tuple[str, str]], list[tuple[str, str]]]] = []
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-            "WHERE conrelid = %s::regclass AND contype IN ('u', 'f') ORDER BY contype DESC",
-            [table],
-        )
-        constraints = cursor.fetchall()
-        cursor.execute(
-            "SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x "
-            "JOIN pg_class i ON i.oid = x.indexrelid "
-            "WHERE x.indrelid = %s::regclass AND NOT x.indisprimary "
-            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid AND c.contype <> 'f')",
-            [table],
-        )
-        indexes = cursor.fetchall()
-        quoted = connection.ops.quote_name(table)
-        for name, _definition in constraints:
-            cursor.execute(f"ALTER TABLE {quoted} DROP CONSTRAINT {connection.ops.quote_name(name)}")
-        for name, _definition in indexes:
-            cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+        for table in tables:
+            cursor.execute(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = %s::regclass AND contype IN ('u', 'f') ORDER BY contype DESC, conname",
+                [table],
+            )
+            constraints = cursor.fetchall()
+            cursor.execute(
+                "SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x "
+                "JOIN pg_class i ON i.oid = x.indexrelid "
+                "WHERE x.indrelid = %s::regclass AND NOT x.indisprimary AND NOT EXISTS "
+                "(SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid AND c.contype <> 'f')",
+                [table],
+            )
+            indexes = cursor.fetchall()
+            quoted = connection.ops.quote_name(table)
+            for name, _definition in constraints:
+                cursor.execute(f"ALTER TABLE {quoted} DROP CONSTRAINT {connection.ops.quote_name(name)}")
+            for name, _definition in indexes:
+                cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+            dropped.append((quoted, constraints, indexes))
     try:
         yield
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SET maintenance_work_mem = '256MB'")
-            for _name, definition in indexes:
-                cursor.execute(definition)
-            for name, definition in reversed(constraints):  # unique first, then foreign keys
-                cursor.execute(f"ALTER TABLE {quoted} ADD CONSTRAINT {connection.ops.quote_name(name)} {definition}")
+            for quoted, constraints, indexes in dropped:  # the elder table first: children point at it
+                for _name, definition in indexes:
+                    cursor.execute(definition)
+                for name, definition in constraints:  # unique before foreign keys
+                    cursor.execute(
+                        f"ALTER TABLE {quoted} ADD CONSTRAINT {connection.ops.quote_name(name)} {definition}"
+                    )
 
 
 def _run_seed_job(job: _SeedJob) -> int:
@@ -201,7 +206,7 @@ def seed_elders(*, count: int, seed: int, county: Region) -> int:
     if parts == 1:
         created = _run_seed_job(jobs[0])
     else:
-        with _constraints_deferred():
+        with _constraints_deferred([Elder._meta.db_table, *(m._meta.db_table for m in ELDER_CHILD_MODELS)]):
             connections.close_all()  # children must not share the parent's connection
             with multiprocessing.get_context("fork").Pool(parts) as pool:
                 created = sum(pool.map(_run_seed_job_in_child, jobs))

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django.db import connection, models, transaction
 
+from tanfang.core.bulk import copy_rows, reserve_ids
 from tanfang.core.crypto import FieldCipher
 from tanfang.core.id_numbers import Sex, make_citizen_id, mask_id_number, mask_phone
 from tanfang.elders.models import (
@@ -119,6 +120,9 @@ _CHILD_COLUMNS = {
     Assistance: ("elder_id", "unit_type", "unit_name", "responsible_person", "measures"),
     StatusChange: ("elder_id", "status", "since", "note", "recorded_by_id", "recorded_at"),
 }
+
+
+ELDER_CHILD_MODELS = tuple(_CHILD_COLUMNS)
 
 
 @dataclass
@@ -357,30 +361,13 @@ def _ability_level(score: int) -> str:
     return AbilityLevel.TOTAL
 
 
-def _reserve_ids(count: int) -> list[int]:
-    """Take `count` ids from the elder table's sequence (PostgreSQL), so child rows can point at them."""
-    table = Elder._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count])
-        return [row[0] for row in cursor.fetchall()]
-
-
-def _copy(cursor: object, model: type[models.Model], columns: Sequence[str], rows: Iterator[Sequence[object]]) -> None:
-    raw = cursor.cursor  # type: ignore[attr-defined]
-    quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
-    with raw.copy(f"COPY {model._meta.db_table} ({quoted}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
-
-
 def _flush(chunk: list[ElderRows]) -> None:
     if connection.vendor == "postgresql":
-        for elder, pk in zip(chunk, _reserve_ids(len(chunk)), strict=True):
+        for elder, pk in zip(chunk, reserve_ids(Elder, len(chunk)), strict=True):
             elder.row[0] = pk
-        with connection.cursor() as cursor:
-            _copy(cursor, Elder, _COLUMNS, (e.row for e in chunk))
-            for model, columns in _CHILD_COLUMNS.items():
-                _copy(cursor, model, columns, ((e.row[0], *c) for e in chunk for c in e.children[model]))
+        copy_rows(Elder, _COLUMNS, (e.row for e in chunk))
+        for model, columns in _CHILD_COLUMNS.items():
+            copy_rows(model, columns, ((e.row[0], *c) for e in chunk for c in e.children[model]))
         return
     created = Elder.objects.bulk_create(Elder(**dict(zip(_COLUMNS[1:], e.row[1:], strict=True))) for e in chunk)
     for elder, instance in zip(chunk, created, strict=True):

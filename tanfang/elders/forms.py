@@ -32,6 +32,15 @@ def _any(label: Any, choices: Any) -> list[tuple[str, Any]]:
     return [("", label), *choices]
 
 
+_AGE_BAND_LABELS = {
+    "60-69": _("60–69岁"),
+    "70-79": _("70–79岁"),
+    "80-89": _("80–89岁"),
+    "90+": _("90岁以上"),
+    "80+": _("80岁以上（高龄）"),
+}
+
+
 class ElderFilterForm(BootstrapForm):
     q = forms.CharField(label=_("查找"), required=False, max_length=50)
     region = forms.CharField(label=_("区划"), required=False, max_length=12)
@@ -40,7 +49,7 @@ class ElderFilterForm(BootstrapForm):
     age_band = forms.ChoiceField(
         label=_("年龄段"),
         required=False,
-        choices=_any(_("全部年龄"), [(k, k.replace("+", "岁以上") if "+" in k else f"{k}岁") for k in AGE_BANDS]),
+        choices=_any(_("全部年龄"), [(band, _AGE_BAND_LABELS[band]) for band in AGE_BANDS]),
     )
 
 

@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -38,7 +39,9 @@ def _user(request: HttpRequest) -> User:
 
 def parse_mapping(text: str) -> dict[str, str]:
     """Lines of "文件列名=字段" (字段 as a key or its Chinese label) into {header: field key}."""
-    labels = {str(label): value for value, label in ImportField.choices} | {v: v for v in ImportField.values}
+    with translation.override("zh-hans"):  # the Chinese labels work whatever the page language
+        labels = {str(label): value for value, label in ImportField.choices}
+    labels |= {str(label): value for value, label in ImportField.choices} | {v: v for v in ImportField.values}
     mapping: dict[str, str] = {}
     for line in text.splitlines():
         if "=" not in line:

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from tanfang.audit.actions import Action
 from tanfang.audit.services import record_event
+from tanfang.core.bulk import insert_instances
 from tanfang.core.crypto import field_cipher
 from tanfang.core.error_workbook import write_error_workbook
 from tanfang.core.errors import FieldError, NotFound, ValidationFailed
@@ -101,7 +102,11 @@ class RowProblem:
     message: str
 
     def __str__(self) -> str:
-        return f"第{self.line}行 {self.column}: {self.message}"
+        return _("第%(line)d行 %(column)s: %(message)s") % {
+            "line": self.line,
+            "column": self.column,
+            "message": self.message,
+        }
 
 
 @dataclass
@@ -556,7 +561,7 @@ def _apply_chunk(
                 region_path=village.path,
             )
         )
-    Elder.objects.bulk_create(elders, batch_size=1000)
+    insert_instances(Elder, elders)
     result.created += len(elders)
     by_index = {e.id_number_index: e for e in elders} | existing
     groups: list[ElderGroup] = []
@@ -615,11 +620,11 @@ def _apply_chunk(
                     )
                 )
         rows.append(ImportedRow(batch=batch, line=item.line, elder=elder, created=created, fields=item.supplied))
-    ElderGroup.objects.bulk_create(groups, batch_size=2000)
-    EmergencyContact.objects.bulk_create(contacts, batch_size=2000)
-    StatusChange.objects.bulk_create(statuses, batch_size=2000)
-    ImportConflict.objects.bulk_create(conflicts, batch_size=2000)
-    ImportedRow.objects.bulk_create(rows, batch_size=2000)
+    insert_instances(ElderGroup, groups)
+    insert_instances(EmergencyContact, contacts)
+    insert_instances(StatusChange, statuses)
+    insert_instances(ImportConflict, conflicts)
+    insert_instances(ImportedRow, rows)
     result.groups_added += len(groups)
     result.conflicts += len(conflicts)
 

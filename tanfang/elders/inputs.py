@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tanfang.core.errors import FieldError
 from tanfang.core.id_numbers import CitizenId, IdNumberError, age_on, parse_citizen_id
@@ -131,7 +132,7 @@ def phone_error(phone: str) -> str | None:
     return None
 
 
-def _choice(value: str, choices: type, label: str, errors: list[FieldError], name: str) -> None:
+def _choice(value: str, choices: type, label: object, errors: list[FieldError], name: str) -> None:
     if value and value not in choices.values:  # type: ignore[attr-defined]
         errors.append(FieldError(name, _("%(label)s“%(value)s”不是有效的选项") % {"label": label, "value": value}))
 
@@ -190,21 +191,21 @@ def check_elder_input(data: ElderInput, *, today: dt.date) -> list[FieldError]:
         errors.append(FieldError("disability_grade", _("残疾等级应为一级至四级")))
     if data.ability_score is not None and not 0 <= data.ability_score <= 90:
         errors.append(FieldError("ability_score", _("能力评估得分应在0到90分之间（GB 42195-2023）")))
-    dates: list[tuple[dt.date | None, str, str]] = [
-        (data.ability_assessed_on, "ability_assessed_on", _("能力评估日期")),
-        (data.willingness_on, "willingness_on", _("意愿登记日期")),
-        (data.registered_on, "registered_on", _("登记日期")),
+    dates: list[tuple[dt.date | None, str, object]] = [
+        (data.ability_assessed_on, "ability_assessed_on", gettext_lazy("能力评估日期")),
+        (data.willingness_on, "willingness_on", gettext_lazy("意愿登记日期")),
+        (data.registered_on, "registered_on", gettext_lazy("登记日期")),
     ]
     for day, date_name, label in dates:
         if day and day > today:
             errors.append(FieldError(date_name, _("%(label)s不能晚于今天") % {"label": label}))
     if data.household_income is not None and data.household_income < 0:
         errors.append(FieldError("household_income", _("家庭月收入不能为负数")))
-    _choice(data.disability_type, DisabilityType, _("残疾类别"), errors, "disability_type")
-    _choice(data.ability_level, AbilityLevel, _("能力等级"), errors, "ability_level")
-    _choice(data.subsistence, Subsistence, _("低保/特困"), errors, "subsistence")
-    _choice(data.willingness, Willingness, _("探访意愿"), errors, "willingness")
-    _choice(data.preferred_visit_method, VisitMethod, _("探访方式"), errors, "preferred_visit_method")
+    _choice(data.disability_type, DisabilityType, gettext_lazy("残疾类别"), errors, "disability_type")
+    _choice(data.ability_level, AbilityLevel, gettext_lazy("能力等级"), errors, "ability_level")
+    _choice(data.subsistence, Subsistence, gettext_lazy("低保/特困"), errors, "subsistence")
+    _choice(data.willingness, Willingness, gettext_lazy("探访意愿"), errors, "willingness")
+    _choice(data.preferred_visit_method, VisitMethod, gettext_lazy("探访方式"), errors, "preferred_visit_method")
     _check_lists(data, errors)
     return errors
 
@@ -212,8 +213,8 @@ def check_elder_input(data: ElderInput, *, today: dt.date) -> list[FieldError]:
 def _check_lists(data: ElderInput, errors: list[FieldError]) -> None:
     seen: set[tuple[str, str]] = set()
     for item in data.groups or []:
-        _choice(item.group, Group, _("特殊困难类别"), errors, "groups")
-        _choice(item.source, GroupSource, _("类别来源"), errors, "groups")
+        _choice(item.group, Group, gettext_lazy("特殊困难类别"), errors, "groups")
+        _choice(item.source, GroupSource, gettext_lazy("类别来源"), errors, "groups")
         if (item.group, item.source) in seen:
             errors.append(FieldError("groups", _("特殊困难类别重复")))
         seen.add((item.group, item.source))
@@ -237,9 +238,9 @@ def _check_lists(data: ElderInput, errors: list[FieldError]) -> None:
                 parse_citizen_id(member.id_number)
             except IdNumberError as error:
                 errors.append(FieldError("household", f"{member.name}：{error.message}"))
-        _choice(member.subsistence, Subsistence, _("低保/特困"), errors, "household")
+        _choice(member.subsistence, Subsistence, gettext_lazy("低保/特困"), errors, "household")
     for benefit in data.benefits or []:
-        _choice(benefit.kind, BenefitKind, _("补贴类别"), errors, "benefits")
+        _choice(benefit.kind, BenefitKind, gettext_lazy("补贴类别"), errors, "benefits")
         if benefit.monthly_amount is None:
             errors.append(
                 FieldError("benefits", _("请填写%(kind)s的每月金额") % {"kind": _label(BenefitKind, benefit.kind)})
@@ -247,7 +248,7 @@ def _check_lists(data: ElderInput, errors: list[FieldError]) -> None:
         elif benefit.monthly_amount < 0:
             errors.append(FieldError("benefits", _("补贴金额不能为负数")))
     for help_item in data.assistance or []:
-        _choice(help_item.unit_type, HelpingUnit, _("帮扶单位类型"), errors, "assistance")
+        _choice(help_item.unit_type, HelpingUnit, gettext_lazy("帮扶单位类型"), errors, "assistance")
 
 
 def _label(choices: type, value: str) -> str:

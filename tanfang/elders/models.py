@@ -179,10 +179,11 @@ class Elder(RegionOwned):
         verbose_name = _("老年人")
         verbose_name_plural = _("老年人")
         indexes = [
-            models.Index(
-                fields=["region_path", "id"], name="elder_region_path_idx", opclasses=["varchar_pattern_ops", ""]
-            ),
-            models.Index(fields=["name"], name="elder_name_idx"),
+            # On PostgreSQL region_path has the "C" collation (migration 0003), so this one
+            # index serves both the subtree filter (LIKE 'path%') and the list's order.
+            models.Index(fields=["region_path", "id"], name="elder_region_path_id_idx"),
+            # Name search is by prefix (surname first, as people type it): a pattern index serves it.
+            models.Index(fields=["name"], name="elder_name_prefix_idx", opclasses=["varchar_pattern_ops"]),
         ]
 
     def __str__(self) -> str:

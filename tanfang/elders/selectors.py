@@ -99,14 +99,18 @@ def filter_elders(actor: Actor, filters: ElderFilters) -> QuerySet[Elder]:
 
 
 def _text_query(text: str) -> Q:
-    """A full ID number or phone number matches exactly through its blind index; else the name."""
+    """A full ID number or phone number matches exactly through its blind index; else the name's start.
+
+    Personal numbers are never matched in part: only their blind index is stored. Names match
+    from the first character (王秀 finds 王秀英), which an index can serve on a million rows.
+    """
     compact = re.sub(r"\s", "", text)
     if _ID_LIKE.match(compact):
         return Q(id_number_index=id_number_index(normalize_id_number(compact)))
     if _PHONE_LIKE.match(compact) and any(c.isdigit() for c in compact):
         index = phone_index(normalize_phone(compact))
         return Q(phone_index=index) | Q(phone2_index=index)
-    return Q(name__startswith=text) if len(text) < 2 else Q(name__contains=text)
+    return Q(name__startswith=text)
 
 
 def timeline_of(actor: Actor, elder: Elder) -> QuerySet[AuditEvent]:

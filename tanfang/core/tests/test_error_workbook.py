@@ -29,11 +29,11 @@ def test_rows_come_back_with_their_errors_in_the_first_column() -> None:
     # When writing the workbook and reading it back
     sheet = read_back(write_error_workbook(HEADERS, rows, errors))
 
-    # Then the header has 错误说明 first, and every row keeps its cells
+    # Then the header has 错误说明 and the original line first, and every row keeps its cells
     assert [list(row) for row in sheet.iter_rows(values_only=True)] == [
-        ["错误说明", "姓名", "公民身份号码", "联系电话"],
-        [None, "张三", "410823195001011234", "13800138000"],
-        ["公民身份号码: 应为18位；联系电话: 不能为空", "李四", "41082319500101", None],
+        ["错误说明", "原行号", "姓名", "公民身份号码", "联系电话"],
+        [None, 3, "张三", "410823195001011234", "13800138000"],
+        ["公民身份号码: 应为18位；联系电话: 不能为空", 5, "李四", "41082319500101", None],
     ]
 
 
@@ -45,8 +45,8 @@ def test_bad_rows_are_light_red_and_good_rows_are_not() -> None:
     sheet = read_back(write_error_workbook(HEADERS, rows, {3: [("公民身份号码", "不能为空")]}))
 
     # Then every cell of the bad row, empty ones included, is filled light red
-    assert [cell.fill.fgColor.rgb for cell in sheet[3]] == [LIGHT_RED] * 4
-    assert [cell.fill.fill_type for cell in sheet[2]] == [None] * 4
+    assert [cell.fill.fgColor.rgb for cell in sheet[3]] == [LIGHT_RED] * 5
+    assert [cell.fill.fill_type for cell in sheet[2]] == [None] * 5
 
 
 def test_header_is_bold_and_frozen() -> None:
@@ -54,7 +54,7 @@ def test_header_is_bold_and_frozen() -> None:
     sheet = read_back(write_error_workbook(HEADERS, [], {}))
 
     # Then the header row is bold and stays in view when scrolling
-    assert [cell.font.b for cell in sheet[1]] == [True] * 4
+    assert [cell.font.b for cell in sheet[1]] == [True] * 5
     assert sheet.freeze_panes == "A2"
 
 
@@ -70,10 +70,10 @@ def test_cells_stay_text_even_when_they_look_like_formulas_or_hold_control_chara
 
     # Then the formula texts are text, and the control character is dropped
     assert list(sheet.iter_rows(min_row=2, values_only=True)) == [
-        (None, '=HYPERLINK("http://example.com")', "41082319500101123X", "13800138000"),
-        ("姓名: 格式不对", "=1+1", "41082319500101123X", None),
+        (None, 2, '=HYPERLINK("http://example.com")', "41082319500101123X", "13800138000"),
+        ("姓名: 格式不对", 3, "=1+1", "41082319500101123X", None),
     ]
-    assert (sheet["B2"].data_type, sheet["B3"].data_type) == ("s", "s")
+    assert (sheet["C2"].data_type, sheet["C3"].data_type) == ("s", "s")
 
 
 def test_rows_longer_than_the_header_keep_their_extra_cells() -> None:
@@ -82,7 +82,7 @@ def test_rows_longer_than_the_header_keep_their_extra_cells() -> None:
     sheet = read_back(write_error_workbook(HEADERS, rows, {}))
 
     assert list(sheet.iter_rows(min_row=2, values_only=True)) == [
-        (None, "张三", "410823195001011234", "13800138000", "多出的一格")
+        (None, 2, "张三", "410823195001011234", "13800138000", "多出的一格")
     ]
 
 
@@ -112,6 +112,6 @@ def test_rows_are_taken_from_a_generator_one_at_a_time() -> None:
     # Then every row is there, in order, with its error where it had one
     values = list(sheet.iter_rows(min_row=2, values_only=True))
     assert len(values) == 5000
-    assert values[0] == ("联系电话: 不能为空", "老人2", "410823195000000002", None)
-    assert values[1] == (None, "老人3", "410823195000000003", None)
-    assert values[-1] == (None, "老人5001", "410823195000005001", None)
+    assert values[0] == ("联系电话: 不能为空", 2, "老人2", "410823195000000002", None)
+    assert values[1] == (None, 3, "老人3", "410823195000000003", None)
+    assert values[-1] == (None, 5001, "老人5001", "410823195000005001", None)

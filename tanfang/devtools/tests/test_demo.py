@@ -13,7 +13,7 @@ from tanfang.core.roles import RegionLevel, Role
 from tanfang.core.time import local_today
 from tanfang.devtools import demo
 from tanfang.devtools.demo import seed_demo
-from tanfang.devtools.demo_elders import Village, generate_elders
+from tanfang.devtools.demo_elders import ELDER_CHILD_MODELS, Village, generate_elders
 from tanfang.elders.models import ID_NUMBER_CONTEXT, Elder
 from tanfang.regions.models import Region
 
@@ -91,15 +91,18 @@ def test_the_seed_command_prints_the_logins(db, capsys):
 
 
 def _elder_catalogue() -> list[tuple[str, str]]:
-    """Every index and constraint on the elder table, as PostgreSQL defines them."""
-    table = Elder._meta.db_table
+    """Every index and constraint on the elder table and its child tables, as PostgreSQL defines them."""
+    rows: list[tuple[str, str]] = []
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass "
-            "UNION ALL SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s ORDER BY 1, 2",
-            [table, table],
-        )
-        return cursor.fetchall()
+        for model in (Elder, *ELDER_CHILD_MODELS):
+            table = model._meta.db_table
+            cursor.execute(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass "
+                "UNION ALL SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s ORDER BY 1, 2",
+                [table, table],
+            )
+            rows.extend(cursor.fetchall())
+    return rows
 
 
 def test_a_large_seed_loads_every_row_once_and_keeps_the_table_constraints(transactional_db, monkeypatch):
