@@ -42,6 +42,21 @@ expect.set_options(timeout=5_000)
 
 
 @pytest.fixture(scope="session")
+def django_db_modify_db_settings(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """On SQLite, test against a file, not shared memory.
+
+    The live server answers the browser from several threads at once (a page and its
+    favicon, say). An in-memory SQLite database refuses a second writer at once with
+    "database table is locked"; a file makes it wait its turn, as a real server would.
+    """
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):
+        database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("e2e") / "tanfang-e2e.sqlite3")
+
+
+@pytest.fixture(scope="session")
 def playwright_driver() -> Iterator[Playwright]:
     with sync_playwright() as p:
         yield p
