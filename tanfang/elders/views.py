@@ -37,7 +37,7 @@ from tanfang.elders.services import (
     reveal,
     update_elder,
 )
-from tanfang.regions.scoping import top_regions_for
+from tanfang.regions.selectors import browse_regions
 
 
 def _user(request: HttpRequest) -> User:
@@ -63,6 +63,10 @@ def elder_list_view(request: HttpRequest) -> HttpResponse:
     form, filters = _filters(request)
     elders = filter_elders(actor, filters).select_related("region").prefetch_related("groups")
     page = page_of(elders, page=page_number(request.GET))
+    try:
+        drill = browse_regions(actor, filters.region or None)
+    except (NotFound, PermissionDenied):
+        drill = None
     return render(
         request,
         "elders/list.html",
@@ -70,13 +74,21 @@ def elder_list_view(request: HttpRequest) -> HttpResponse:
             "page": page,
             "filters": form,
             "query": query_without_page(request.GET),
-            "top_regions": top_regions_for(actor),
+            "drill": drill,
+            "query_without_region": _query_without(request, "region"),
             "today": local_today(),
             "can_edit": has_permission(actor.role, Permission.EDIT_ELDERS),
             "can_import": has_permission(actor.role, Permission.IMPORT_ELDERS),
             "can_export": has_permission(actor.role, Permission.EXPORT_ELDERS),
         },
     )
+
+
+def _query_without(request: HttpRequest, *names: str) -> str:
+    params = request.GET.copy()
+    for name in (*names, "page"):
+        params.pop(name, None)
+    return params.urlencode()
 
 
 def elder_export_view(request: HttpRequest) -> HttpResponse:

@@ -191,3 +191,17 @@ def test_import_through_the_api_previews_then_commits(tree, officer_county_north
     assert committed.status_code == 200
     assert committed.json()["state"] == "committed"
     assert ImportBatch.objects.get().state == "committed" and Elder.objects.count() == 1
+
+
+def test_the_list_drills_down_from_the_users_region_to_the_village(tree, officer_county_north, as_user):
+    make_elder(officer_county_north, "卫八", "410823001002")
+    client = as_user(officer_county_north)
+
+    top = client.get("/elders/").content.decode()
+    township = client.get("/elders/", {"region": "410823001000"}).content.decode()
+    village = client.get("/elders/", {"region": "410823001001"}).content.decode()
+
+    assert "region=410823" in top and "武陟县" in top  # the officer's own county to start from
+    assert "region=410823001001" in township and "建设社区居民委员会" in township
+    assert "<strong>木城街道</strong>" in township and "卫八" in township
+    assert "卫八" not in village  # she lives in 和平社区, not 建设社区
