@@ -205,3 +205,48 @@ def test_the_list_drills_down_from_the_users_region_to_the_village(tree, officer
     assert "region=410823001001" in township and "建设社区居民委员会" in township
     assert "<strong>木城街道</strong>" in township and "卫八" in township
     assert "卫八" not in village  # she lives in 和平社区, not 建设社区
+
+
+def test_editing_through_the_page_keeps_masked_values_it_was_shown(tree, officer_county_north, as_user):
+    # given an elder with a contact and a household member whose numbers the form shows masked
+    from tanfang.core.crypto import field_cipher
+    from tanfang.elders.inputs import ContactInput, MemberInput
+    from tanfang.elders.models import CONTACT_PHONE_CONTEXT, MEMBER_ID_CONTEXT
+
+    spouse = make_citizen_id("410823", dt.date(1950, 2, 2), 22)
+    elder = make_elder(
+        officer_county_north,
+        "褚九",
+        JIANSHE,
+        address="1组",
+        contacts=[ContactInput("褚小九", "女儿", "13612345678")],
+        household=[MemberInput("褚九", "户主"), MemberInput("李氏", "配偶", sex="F", id_number=spouse)],
+    )
+    client = as_user(officer_county_north)
+    form = client.get(f"/elders/{elder.pk}/edit/").context["form"]
+    formsets = client.get(f"/elders/{elder.pk}/edit/").context["formsets"]
+
+    # when the officer changes only the address and saves what the form showed
+    data = {name: "" if value is None else value for name, value in form.initial.items()}
+    data["lives_at_registration"] = "on"
+    data["group_source"] = "village_survey"
+    data["address"] = "5组9号"
+    for prefix, formset in formsets.items():
+        data[f"{prefix}-TOTAL_FORMS"] = str(len(formset.initial or []))
+        data[f"{prefix}-INITIAL_FORMS"] = str(len(formset.initial or []))
+        for index, row in enumerate(formset.initial or []):
+            for name, value in row.items():
+                data[f"{prefix}-{index}-{name}"] = "" if value is None else str(value)
+    response = client.post(f"/elders/{elder.pk}/edit/", data)
+
+    # then the address changed and the numbers behind the masks are still the real ones
+    assert response.status_code == 302, response.content.decode()[:3000]
+    elder.refresh_from_db()
+    assert elder.address == "5组9号"
+    cipher = field_cipher()
+    contact = elder.contacts.get()
+    assert contact.phone_cipher is not None
+    assert cipher.decrypt(bytes(contact.phone_cipher), context=CONTACT_PHONE_CONTEXT) == "13612345678"
+    member = elder.household.get(relation_to_head="配偶")
+    assert member.id_number_cipher is not None
+    assert cipher.decrypt(bytes(member.id_number_cipher), context=MEMBER_ID_CONTEXT) == spouse
