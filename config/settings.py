@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "tanfang.regions",
     "tanfang.accounts",
     "tanfang.elders",
+    "tanfang.schedule",
     "tanfang.reports",
 ]
 if not PRODUCTION:
