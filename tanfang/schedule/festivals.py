@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
-from lunar_python import Lunar, Solar
+from lunar_python import Lunar, Solar  # type: ignore[import-untyped]
 
 from tanfang.schedule.models import RegionFestival
 
