@@ -20,3 +20,10 @@ def local_today() -> dt.date:
 
 def local_day_start(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=LOCAL_TZ)
+
+
+def local_date(moment: dt.datetime) -> dt.date:
+    """The day in Asia/Shanghai of an aware moment: 2026-10-31 16:30 UTC is 1 November there."""
+    if moment.tzinfo is None:
+        raise ValueError("local_date needs an aware datetime")
+    return moment.astimezone(LOCAL_TZ).date()
