@@ -10,6 +10,7 @@ from tanfang.core.api_errors import install_error_handlers
 from tanfang.core.api_render import ReadableJSONRenderer
 from tanfang.elders.api import router as elders_router
 from tanfang.regions.api import router as regions_router
+from tanfang.visitors.api import router as visitors_router
 
 api = NinjaAPI(
     title="Tanfang 探访关爱 API",
@@ -27,4 +28,5 @@ install_error_handlers(api)
 api.add_router("/", accounts_router)
 api.add_router("/regions", regions_router)
 api.add_router("/elders", elders_router)
+api.add_router("/", visitors_router)
 api.add_router("/audit-events", audit_router)

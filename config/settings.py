@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "tanfang.regions",
     "tanfang.accounts",
     "tanfang.elders",
+    "tanfang.visitors",
     "tanfang.schedule",
     "tanfang.reports",
 ]

@@ -12,6 +12,7 @@ urlpatterns = [
     path("users/", include("tanfang.accounts.user_urls")),
     path("regions/", include("tanfang.regions.urls")),
     path("elders/", include("tanfang.elders.urls")),
+    path("visitors/", include("tanfang.visitors.urls")),
     path("audit/", include("tanfang.audit.urls")),
     path("api/v1/", api.urls),
 ]

@@ -22,6 +22,7 @@ class NavItem:
 NAVIGATION = [
     NavItem("home", _("首页"), None),
     NavItem("elders:list", _("老年人台账"), Permission.VIEW_ELDERS),
+    NavItem("visitors:list", _("探访人员"), Permission.VIEW_ELDERS),
     NavItem("regions:browse", _("行政区划"), Permission.VIEW_REGIONS),
     NavItem("users:list", _("用户管理"), Permission.VIEW_USERS),
     NavItem("audit:list", _("审计日志"), Permission.VIEW_AUDIT),

@@ -31,3 +31,8 @@ class Action(models.TextChoices):
     IMPORT_PREVIEWED = "elder.import_previewed", _("上传导入文件")
     IMPORT_COMMITTED = "elder.import_committed", _("确认导入")
     IMPORT_CONFLICT_DECIDED = "elder.conflict_decided", _("处理导入冲突")
+    VISITOR_CREATED = "visitor.created", _("新增探访人员")
+    VISITOR_UPDATED = "visitor.updated", _("修改探访人员")
+    PAIRING_STARTED = "pairing.started", _("结对")
+    PAIRING_ENDED = "pairing.ended", _("结束结对")
+    VISITOR_HANDED_OVER = "visitor.handed_over", _("移交结对老人")

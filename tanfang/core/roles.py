@@ -42,6 +42,7 @@ class Permission(enum.StrEnum):
     MERGE_ELDERS = "merge_elders"
     EXPORT_ELDERS = "export_elders"
     REVEAL_PERSONAL_DATA = "reveal_personal_data"
+    MANAGE_VISITORS = "manage_visitors"
 
 
 _OFFICERS = {
@@ -62,7 +63,14 @@ _WATCH = frozenset(
     }
 )
 # Those who keep the registry: the county owns it, townships and villages maintain it.
-_KEEP = frozenset({Permission.EDIT_ELDERS, Permission.IMPORT_ELDERS, Permission.REVEAL_PERSONAL_DATA})
+_KEEP = frozenset(
+    {
+        Permission.EDIT_ELDERS,
+        Permission.IMPORT_ELDERS,
+        Permission.REVEAL_PERSONAL_DATA,
+        Permission.MANAGE_VISITORS,
+    }
+)
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
@@ -72,7 +80,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.COUNTY_OFFICER: _WATCH | _KEEP | {Permission.MERGE_ELDERS},
     Role.TOWNSHIP_OFFICER: _WATCH | _KEEP,
     Role.VILLAGE_WORKER: frozenset(
-        {Permission.VIEW_REGIONS, Permission.VIEW_ELDERS, Permission.EDIT_ELDERS, Permission.REVEAL_PERSONAL_DATA}
+        {
+            Permission.VIEW_REGIONS,
+            Permission.VIEW_ELDERS,
+            Permission.EDIT_ELDERS,
+            Permission.REVEAL_PERSONAL_DATA,
+            Permission.MANAGE_VISITORS,
+        }
     ),
     # Visitors see only the elders paired with them; that comes with pairing.
     Role.VISITOR: frozenset(),

@@ -26,6 +26,7 @@ from tanfang.devtools.factories import make_elder
 from tanfang.elders.models import Elder, ElderGroup, EmergencyContact, ImportBatch, ImportConflict, StatusChange
 from tanfang.regions.models import Region, UserRegion
 from tanfang.tests.routes import Route, all_routes
+from tanfang.visitors.models import Pairing, Visitor
 
 PUBLIC_ROUTES = {"healthz", "accounts:login", "set_language", "api-1:create_token"}
 # API paths shared by a public and a private operation: the public method only.
@@ -92,6 +93,8 @@ def fingerprint() -> list[object]:
         list(StatusChange.objects.order_by("pk").values()),
         list(ImportBatch.objects.order_by("pk").values("pk", "state", "committed_at")),
         list(ImportConflict.objects.order_by("pk").values()),
+        list(Visitor.objects.order_by("pk").values()),
+        list(Pairing.objects.order_by("pk").values()),
         AuditEvent.objects.count(),
     ]
 
@@ -154,6 +157,25 @@ RECORD_CASES = [
         AWAY,
     ),
     RecordCase("api-1:get_import", "get", lambda n: f"/api/v1/elders/imports/{n['batch']}"),
+    RecordCase("visitors:detail", "get", lambda n: f"/visitors/{n['visitor']}/"),
+    RecordCase("visitors:edit", "get", lambda n: f"/visitors/{n['visitor']}/edit/"),
+    RecordCase(
+        "visitors:edit",
+        "post",
+        lambda n: f"/visitors/{n['visitor']}/edit/",
+        {"name": "被改", "kind": "volunteer", "region_code": "410822001001", "capacity": "5", "active": "on"},
+    ),
+    RecordCase("visitors:handover", "post", lambda n: f"/visitors/{n['visitor']}/handover/"),
+    RecordCase("visitors:elder_pairing", "get", lambda n: f"/visitors/elders/{n['elder']}/pairing/"),
+    RecordCase("visitors:pair", "post", lambda n: f"/visitors/elders/{n['elder']}/pair/", {"visitor_id": 1}),
+    RecordCase("visitors:end_pairing", "post", lambda n: f"/visitors/pairings/{n['pairing']}/end/"),
+    RecordCase("api-1:get_visitor", "get", lambda n: f"/api/v1/visitors/{n['visitor']}"),
+    RecordCase(
+        "api-1:create_pairing",
+        "post",
+        lambda n: "/api/v1/pairings",
+        {"elder_id": "ELDER", "visitor_id": "VISITOR"},
+    ),
     RecordCase("api-1:commit_import_endpoint", "post", lambda n: f"/api/v1/elders/imports/{n['batch']}/commit"),
 ]
 
@@ -176,6 +198,13 @@ def north_records(tree, officer_county_north, worker_village_north):
         file_name="台账.csv",
         source="civil_affairs",
     )
+    from tanfang.visitors.services import VisitorInput, create_visitor, pair
+
+    visitor = create_visitor(
+        actor=officer_county_north,
+        data=VisitorInput(name="网格员王建军", kind="grid_worker", region_code="410823001001"),
+    )
+    pairing = pair(actor=officer_county_north, elder=elder, visitor=visitor)
     conflict = ImportConflict.objects.create(
         batch=batch, line=2, elder=elder, field="name", current_value="王建国", incoming_value="王建华"
     )
@@ -186,6 +215,8 @@ def north_records(tree, officer_county_north, worker_village_north):
         "elder": elder.pk,
         "batch": batch.pk,
         "conflict": conflict.pk,
+        "visitor": visitor.pk,
+        "pairing": pairing.pk,
     }
 
 
@@ -198,6 +229,11 @@ def elder_number(elder: Elder) -> str:
 
 def _call(client: Client, case: RecordCase, names: dict[str, object]) -> Any:
     url = case.url(names)
+    body = {
+        k: names.get("elder") if v == "ELDER" else names.get("visitor") if v == "VISITOR" else v
+        for k, v in (case.body or {}).items()
+    }
+    case = RecordCase(case.route_name, case.method, case.url, body or None)
     if case.method == "get":
         return client.get(url)
     if url.startswith("/api/"):
@@ -231,6 +267,8 @@ def test_out_of_scope_and_missing_records_look_the_same(case, north_records, off
         "elder": 999999,
         "batch": 999999,
         "conflict": 999999,
+        "visitor": 999999,
+        "pairing": 999999,
     }
 
     outside, absent = _call(client, case, north_records), _call(client, case, missing)
@@ -244,7 +282,7 @@ def test_out_of_scope_and_missing_records_look_the_same(case, north_records, off
 def test_the_owning_county_officer_reaches_the_same_records(case, north_records, officer_county_north, as_user):
     response = _call(as_user(officer_county_north), case, north_records)
 
-    assert response.status_code in (200, 302), getattr(response, "content", b"")[:500]
+    assert response.status_code in (200, 201, 302), getattr(response, "content", b"")[:500]
 
 
 # --- lists show nothing of another county ----------------------------------------------
@@ -272,6 +310,9 @@ LIST_CASES = [
     ListCase("elders:import", "/elders/imports/"),
     ListCase("api-1:list_elders", "/api/v1/elders"),
     ListCase("api-1:list_elders", "/api/v1/elders?region=410823"),
+    ListCase("visitors:list", "/visitors/"),
+    ListCase("visitors:unpaired", "/visitors/unpaired/"),
+    ListCase("api-1:list_visitors", "/api/v1/visitors"),
 ]
 
 # Routes that neither name a record nor list records of a region.
@@ -288,10 +329,13 @@ OTHER_ROUTES = {
     "elders:export",  # an .xlsx: checked in the registry's own tests
     "api-1:create_elder",
     "api-1:create_import",
+    "visitors:create",
+    "visitors:bulk_pair",  # names a village: covered in the visitors' own tests
+    "api-1:create_visitor_endpoint",
 }
 
 
-NORTH_MARKERS = ("武陟", "worker_jianshe", "officer_wuzhi", "建设社区", "410823", "王建国", "台账.csv")
+NORTH_MARKERS = ("武陟", "worker_jianshe", "officer_wuzhi", "建设社区", "410823", "王建国", "台账.csv", "网格员王建军")
 
 
 @pytest.mark.parametrize("case", LIST_CASES, ids=lambda c: c.url)

@@ -1,0 +1,63 @@
+"""Reads of visitors and pairings, scoped by region."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+
+from tanfang.core.errors import NotFound
+from tanfang.core.roles import Permission, has_permission
+from tanfang.core.scope import Actor, scope_of
+from tanfang.elders.models import Elder
+from tanfang.regions.models import Region
+from tanfang.visitors.models import Pairing, Visitor
+from tanfang.visitors.services import ENDED_STATUSES
+
+
+def visitors_visible_to(actor: Actor) -> QuerySet[Visitor]:
+    """Visitors based inside the actor's regions, with their current primary load."""
+    if not actor.is_active or not has_permission(actor.role, Permission.VIEW_ELDERS):
+        return Visitor.objects.none()
+    return Visitor.objects.filter(scope_of(actor).q("region_path")).annotate(
+        load=Count("pairings", filter=Q(pairings__ended_on__isnull=True, pairings__role="primary"))
+    )
+
+
+def get_visitor_for(actor: Actor, visitor_id: int) -> Visitor:
+    try:
+        return visitors_visible_to(actor).select_related("region").get(pk=visitor_id)
+    except Visitor.DoesNotExist:
+        raise NotFound() from None
+
+
+def pairings_of_elder(actor: Actor, elder: Elder) -> QuerySet[Pairing]:
+    """The elder's pairings, open ones first, then history."""
+    if not scope_of(actor).contains(elder.region_path):
+        return Pairing.objects.none()
+    return Pairing.objects.filter(elder=elder).select_related("visitor").order_by("ended_on", "-started_on")
+
+
+def unpaired_elders(actor: Actor, region_code: str = "") -> QuerySet[Elder]:
+    """Elders still owed visits who have no primary visitor, inside the actor's scope (and region)."""
+    if not actor.is_active or not has_permission(actor.role, Permission.VIEW_ELDERS):
+        return Elder.objects.none()
+    elders = Elder.objects.filter(scope_of(actor).q("region_path"), merged_into__isnull=True).exclude(
+        status__in=ENDED_STATUSES
+    )
+    if region_code:
+        region = Region.objects.filter(code=region_code).first()
+        if region is None or not scope_of(actor).contains(region.path):
+            return Elder.objects.none()
+        elders = elders.filter(region_path__startswith=region.path)
+    primary = Pairing.objects.filter(elder=OuterRef("pk"), ended_on__isnull=True, role=Pairing.Role.PRIMARY)
+    return elders.exclude(Exists(primary)).order_by("region_path", "id")
+
+
+def get_pairing_for(actor: Actor, pairing_id: int) -> Pairing:
+    try:
+        return (
+            Pairing.objects.filter(scope_of(actor).q("region_path"))
+            .select_related("elder", "visitor")
+            .get(pk=pairing_id)
+        )
+    except Pairing.DoesNotExist:
+        raise NotFound() from None

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from tanfang.visitors import views
+
+app_name = "visitors"
+
+urlpatterns = [
+    path("", views.visitor_list_view, name="list"),
+    path("new/", views.visitor_create_view, name="create"),
+    path("<int:visitor_id>/", views.visitor_detail_view, name="detail"),
+    path("<int:visitor_id>/edit/", views.visitor_edit_view, name="edit"),
+    path("<int:visitor_id>/handover/", views.visitor_handover_view, name="handover"),
+    path("elders/<int:elder_id>/pairing/", views.elder_pairing_panel, name="elder_pairing"),
+    path("elders/<int:elder_id>/pair/", views.elder_pair_view, name="pair"),
+    path("pairings/<int:pairing_id>/end/", views.pairing_end_view, name="end_pairing"),
+    path("unpaired/", views.unpaired_view, name="unpaired"),
+    path("unpaired/pair-village/", views.bulk_pair_view, name="bulk_pair"),
+]
