@@ -10,6 +10,7 @@ from tanfang.core.api_errors import install_error_handlers
 from tanfang.core.api_render import ReadableJSONRenderer
 from tanfang.elders.api import router as elders_router
 from tanfang.regions.api import router as regions_router
+from tanfang.schedule.api import router as schedule_router
 from tanfang.visitors.api import router as visitors_router
 
 api = NinjaAPI(
@@ -29,4 +30,5 @@ api.add_router("/", accounts_router)
 api.add_router("/regions", regions_router)
 api.add_router("/elders", elders_router)
 api.add_router("/", visitors_router)
+api.add_router("/", schedule_router)
 api.add_router("/audit-events", audit_router)

@@ -4,6 +4,10 @@ from celery.schedules import crontab
 
 BEAT_SCHEDULE = {
     "heartbeat": {"task": "tanfang.core.tasks.heartbeat_task", "schedule": 60.0, "args": ("beat",)},
+    "recompute-due-states": {
+        "task": "tanfang.schedule.tasks.nightly_recompute_task",
+        "schedule": crontab(hour=0, minute=20),  # Asia/Shanghai (CELERY_TIMEZONE)
+    },
     "clear-expired-sessions": {
         "task": "tanfang.accounts.tasks.clear_expired_sessions_task",
         "schedule": crontab(hour=3, minute=17),

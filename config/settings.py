@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "tanfang.accounts",
     "tanfang.elders",
     "tanfang.visitors",
+    "tanfang.visits",
     "tanfang.schedule",
     "tanfang.reports",
 ]

@@ -13,6 +13,7 @@ urlpatterns = [
     path("regions/", include("tanfang.regions.urls")),
     path("elders/", include("tanfang.elders.urls")),
     path("visitors/", include("tanfang.visitors.urls")),
+    path("", include("tanfang.schedule.urls")),
     path("audit/", include("tanfang.audit.urls")),
     path("api/v1/", api.urls),
 ]

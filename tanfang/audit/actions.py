@@ -36,3 +36,7 @@ class Action(models.TextChoices):
     PAIRING_STARTED = "pairing.started", _("结对")
     PAIRING_ENDED = "pairing.ended", _("结束结对")
     VISITOR_HANDED_OVER = "visitor.handed_over", _("移交结对老人")
+    VISIT_RECORDED = "visit.recorded", _("记录探访")
+    POLICY_CHANGED = "schedule.policy_changed", _("修改探访政策")
+    WEATHER_DECLARED = "schedule.weather_declared", _("发布极端天气")
+    DUE_RECOMPUTED = "schedule.recomputed", _("重新计算探访状态")

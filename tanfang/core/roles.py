@@ -43,6 +43,7 @@ class Permission(enum.StrEnum):
     EXPORT_ELDERS = "export_elders"
     REVEAL_PERSONAL_DATA = "reveal_personal_data"
     MANAGE_VISITORS = "manage_visitors"
+    VISIT = "visit"  # has a work list of paired elders
 
 
 _OFFICERS = {
@@ -86,10 +87,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.EDIT_ELDERS,
             Permission.REVEAL_PERSONAL_DATA,
             Permission.MANAGE_VISITORS,
+            Permission.VISIT,
         }
     ),
     # Visitors see only the elders paired with them; that comes with pairing.
-    Role.VISITOR: frozenset(),
+    Role.VISITOR: frozenset({Permission.VISIT}),
     Role.SUPERVISOR: frozenset(
         {
             Permission.VIEW_REGIONS,

@@ -108,6 +108,7 @@ class _ElderFields(Schema):
     willingness_on: dt.date | None = None
     willingness_recorded_by: str = Field("", max_length=50)
     preferred_visit_method: str = ""
+    risk_level: str = Field("normal", description="normal 一般 / high 高风险")
     note: str = Field("", max_length=2000)
     groups: list[GroupIn] | None = None
     contacts: list[ContactIn] | None = None
@@ -151,6 +152,7 @@ class ElderPatch(Schema):
     willingness_on: dt.date | None = None
     willingness_recorded_by: str | None = None
     preferred_visit_method: str | None = None
+    risk_level: str | None = None
     note: str | None = None
     groups: list[GroupIn] | None = None
     contacts: list[ContactIn] | None = None
@@ -259,6 +261,7 @@ class ElderOut(ElderSummaryOut):
     willingness_on: dt.date | None
     willingness_recorded_by: str
     preferred_visit_method: str
+    risk_level: str
     status_since: dt.date | None
     note: str
     registered_on: dt.date
@@ -327,6 +330,7 @@ def elder_out(elder: Elder) -> ElderOut:
         willingness_on=elder.willingness_on,
         willingness_recorded_by=elder.willingness_recorded_by,
         preferred_visit_method=elder.preferred_visit_method,
+        risk_level=elder.risk_level,
         status_since=elder.status_since,
         note=elder.note,
         registered_on=elder.registered_on,

@@ -17,6 +17,7 @@ from tanfang.elders.models import (
     Group,
     GroupSource,
     HelpingUnit,
+    RiskLevel,
     Status,
     Subsistence,
     VisitMethod,
@@ -97,6 +98,9 @@ class ElderForm(BootstrapForm):
     willingness_on = forms.DateField(label=_("意愿登记日期"), required=False, widget=_DATE)
     willingness_recorded_by = forms.CharField(label=_("意愿登记人"), max_length=50, required=False)
     preferred_visit_method = forms.ChoiceField(label=_("希望的探访方式"), required=False, choices=VisitMethod.choices)
+    risk_level = forms.ChoiceField(
+        label=_("风险等级"), choices=RiskLevel.choices, initial=RiskLevel.NORMAL, required=False
+    )
     note = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     SECTIONS = (
@@ -121,7 +125,14 @@ class ElderForm(BootstrapForm):
         (_("生活条件"), ("drinking_water_safe", "electricity_safe", "housing_safe", "household_income")),
         (
             _("探访意愿"),
-            ("willingness", "willingness_on", "willingness_recorded_by", "preferred_visit_method", "note"),
+            (
+                "willingness",
+                "willingness_on",
+                "willingness_recorded_by",
+                "preferred_visit_method",
+                "risk_level",
+                "note",
+            ),
         ),
     )
 
@@ -154,9 +165,11 @@ class ElderForm(BootstrapForm):
             "willingness_on",
             "willingness_recorded_by",
             "preferred_visit_method",
+            "risk_level",
             "note",
         ):
             setattr(target, name, data[name])
+        target.risk_level = data["risk_level"] or RiskLevel.NORMAL
         for name in ("drinking_water_safe", "electricity_safe", "housing_safe"):
             setattr(target, name, _nullable_bool(data[name]))
         source = data["group_source"]

@@ -22,6 +22,7 @@ from tanfang.elders.models import (
     Group,
     GroupSource,
     HelpingUnit,
+    RiskLevel,
     Status,
     Subsistence,
     VisitMethod,
@@ -111,6 +112,7 @@ class ElderInput:
     willingness_on: dt.date | None = None
     willingness_recorded_by: str = ""
     preferred_visit_method: str = ""
+    risk_level: str = "normal"
     note: str = ""
     registered_on: dt.date | None = None
     groups: list[GroupInput] | None = None
@@ -205,6 +207,7 @@ def check_elder_input(data: ElderInput, *, today: dt.date) -> list[FieldError]:
     _choice(data.ability_level, AbilityLevel, gettext_lazy("能力等级"), errors, "ability_level")
     _choice(data.subsistence, Subsistence, gettext_lazy("低保/特困"), errors, "subsistence")
     _choice(data.willingness, Willingness, gettext_lazy("探访意愿"), errors, "willingness")
+    _choice(data.risk_level, RiskLevel, gettext_lazy("风险等级"), errors, "risk_level")
     _choice(data.preferred_visit_method, VisitMethod, gettext_lazy("探访方式"), errors, "preferred_visit_method")
     _check_lists(data, errors)
     return errors

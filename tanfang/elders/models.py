@@ -50,6 +50,11 @@ class Status(models.TextChoices):
     DECEASED = "deceased", _("已故")
 
 
+class RiskLevel(models.TextChoices):
+    NORMAL = "normal", _("一般")
+    HIGH = "high", _("高风险")
+
+
 class Subsistence(models.TextChoices):
     NONE = "", _("无")
     MINIMUM = "minimum", _("低保")
@@ -164,6 +169,7 @@ class Elder(RegionOwned):
         _("希望的探访方式"), max_length=16, choices=VisitMethod.choices, blank=True
     )
 
+    risk_level = models.CharField(_("风险等级"), max_length=8, choices=RiskLevel.choices, default=RiskLevel.NORMAL)
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
     status_since = models.DateField(_("状态起始日期"), null=True, blank=True)
     note = models.TextField(_("备注"), blank=True)

@@ -65,6 +65,7 @@ SCALAR_FIELDS = (
     "willingness_on",
     "willingness_recorded_by",
     "preferred_visit_method",
+    "risk_level",
     "note",
 )
 
@@ -166,6 +167,7 @@ def _apply_scalars(elder: Elder, data: ElderInput, actor: Actor) -> None:
         "willingness_on",
         "willingness_recorded_by",
         "preferred_visit_method",
+        "risk_level",
         "note",
     ):
         setattr(elder, name, getattr(data, name))
@@ -461,6 +463,7 @@ def input_from_elder(elder: Elder) -> ElderInput:
         willingness_on=elder.willingness_on,
         willingness_recorded_by=elder.willingness_recorded_by,
         preferred_visit_method=elder.preferred_visit_method,
+        risk_level=elder.risk_level,
         note=elder.note,
         registered_on=elder.registered_on,
     )

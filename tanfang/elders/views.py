@@ -278,6 +278,7 @@ def elder_edit_view(request: HttpRequest, elder_id: int) -> HttpResponse:
             "willingness_on",
             "willingness_recorded_by",
             "preferred_visit_method",
+            "risk_level",
             "note",
         )
     } | {

@@ -25,6 +25,7 @@ from tanfang.audit.models import AuditEvent
 from tanfang.devtools.factories import make_elder
 from tanfang.elders.models import Elder, ElderGroup, EmergencyContact, ImportBatch, ImportConflict, StatusChange
 from tanfang.regions.models import Region, UserRegion
+from tanfang.schedule.models import ElderDue, RecomputeJob
 from tanfang.tests.routes import Route, all_routes
 from tanfang.visitors.models import Pairing, Visitor
 
@@ -95,6 +96,8 @@ def fingerprint() -> list[object]:
         list(ImportConflict.objects.order_by("pk").values()),
         list(Visitor.objects.order_by("pk").values()),
         list(Pairing.objects.order_by("pk").values()),
+        list(RecomputeJob.objects.order_by("pk").values()),
+        list(ElderDue.objects.order_by("pk").values()),
         AuditEvent.objects.count(),
     ]
 
@@ -170,6 +173,12 @@ RECORD_CASES = [
     RecordCase("visitors:pair", "post", lambda n: f"/visitors/elders/{n['elder']}/pair/", {"visitor_id": 1}),
     RecordCase("visitors:end_pairing", "post", lambda n: f"/visitors/pairings/{n['pairing']}/end/"),
     RecordCase("api-1:get_visitor", "get", lambda n: f"/api/v1/visitors/{n['visitor']}"),
+    RecordCase("schedule:call", "get", lambda n: f"/worklist/call/{n['elder']}/"),
+    RecordCase("schedule:region", "get", lambda n: f"/schedule/{n['region']}/"),
+    RecordCase("schedule:export", "get", lambda n: f"/schedule/{n['region']}/not_visited.xlsx"),
+    RecordCase("schedule:recompute", "post", lambda n: f"/schedule/{n['region']}/recompute/"),
+    RecordCase("schedule:job", "get", lambda n: f"/schedule/jobs/{n['job']}/"),
+    RecordCase("api-1:region_due", "get", lambda n: f"/api/v1/regions/{n['region']}/due"),
     RecordCase(
         "api-1:create_pairing",
         "post",
@@ -205,6 +214,9 @@ def north_records(tree, officer_county_north, worker_village_north):
         data=VisitorInput(name="网格员王建军", kind="grid_worker", region_code="410823001001"),
     )
     pairing = pair(actor=officer_county_north, elder=elder, visitor=visitor)
+    from tanfang.schedule.models import RecomputeJob
+
+    job = RecomputeJob.objects.create(region_path="410000/410800/410823/")
     conflict = ImportConflict.objects.create(
         batch=batch, line=2, elder=elder, field="name", current_value="王建国", incoming_value="王建华"
     )
@@ -217,6 +229,7 @@ def north_records(tree, officer_county_north, worker_village_north):
         "conflict": conflict.pk,
         "visitor": visitor.pk,
         "pairing": pairing.pk,
+        "job": job.pk,
     }
 
 
@@ -269,6 +282,7 @@ def test_out_of_scope_and_missing_records_look_the_same(case, north_records, off
         "conflict": 999999,
         "visitor": 999999,
         "pairing": 999999,
+        "job": 999999,
     }
 
     outside, absent = _call(client, case, north_records), _call(client, case, missing)
@@ -332,6 +346,10 @@ OTHER_ROUTES = {
     "visitors:create",
     "visitors:bulk_pair",  # names a village: covered in the visitors' own tests
     "api-1:create_visitor_endpoint",
+    # A visitor's own work list: nothing of a region in it; tested with visitors in tanfang/schedule/tests.
+    "schedule:worklist",
+    "api-1:get_worklist",
+    "schedule:home",  # redirects to the user's own region
 }
 
 

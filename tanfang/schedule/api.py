@@ -1,0 +1,190 @@
+"""Schedule endpoints: the caller's work list and a region's month."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import cast
+
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema
+
+from tanfang.accounts.models import User
+from tanfang.core.errors import FieldError, NotFound, ValidationFailed
+from tanfang.core.paging import page_of
+from tanfang.core.scope import scope_of
+from tanfang.core.time import local_today
+from tanfang.elders.models import Elder
+from tanfang.regions.models import Region
+from tanfang.schedule import due
+from tanfang.schedule.selectors import (
+    REASON_LABELS,
+    month_summary,
+    not_visited_this_month,
+    visitor_of,
+    worklist,
+)
+from tanfang.schedule.services import PolicyBook, load_facts
+
+router = Router(tags=["schedule"])
+
+
+def _user(request: HttpRequest) -> User:
+    return cast(User, request.user)
+
+
+class WorkItemOut(Schema):
+    elder_id: int
+    name: str
+    village: str
+    address: str
+    phone: str = Field(..., description="脱敏显示；拨打请用 call_url")
+    call_url: str
+    contact_call_url: str
+    role: str
+    state: str | None = Field(..., description="overdue 逾期 / due_soon 即将到期 / due 待探访 / null 本期已完成")
+    deadline: dt.date | None
+    days_left: int | None
+    reason: str
+    reason_label: str
+    label: str
+    last_visit_on: dt.date | None
+    last_method: str
+
+
+@router.get("/worklist", response=list[WorkItemOut], summary="我的探访：结对老人按紧急程度排序（逾期在前）")
+def get_worklist(request: HttpRequest) -> list[WorkItemOut]:
+    visitor = visitor_of(_user(request))
+    items = worklist(visitor, local_today())
+    return [
+        WorkItemOut(
+            elder_id=i.elder.pk,
+            name=i.elder.name,
+            village=i.elder.region.name,
+            address=i.elder.address,
+            phone=i.elder.phone_masked,
+            call_url=f"/worklist/call/{i.elder.pk}/",
+            contact_call_url=f"/worklist/call/{i.elder.pk}/?to=contact",
+            role=i.role,
+            state=str(i.state) if i.state else None,
+            deadline=i.deadline,
+            days_left=i.days_left,
+            reason=i.reason,
+            reason_label=_(REASON_LABELS[due.Reason(i.reason)]) if i.reason else "",
+            label=i.label,
+            last_visit_on=i.last_contact_on,
+            last_method=i.last_method,
+        )
+        for i in items
+    ]
+
+
+class DueQuery(Schema):
+    month: str = Field("", description="YYYY-MM，默认本月")
+    page: int = Field(1, ge=1)
+    page_size: int = Field(100, ge=1, le=500)
+
+
+class DueElderOut(Schema):
+    elder_id: int
+    name: str
+    village_code: str
+    deadline: dt.date | None
+    last_visit_on: dt.date | None
+
+
+class RegionDueOut(Schema):
+    region: str
+    month: str
+    denominator: int
+    visited: int
+    rate: float | None
+    not_visited: list[DueElderOut]
+    page: int
+    has_next: bool
+
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+@router.get("/regions/{code}/due", response=RegionDueOut, summary="某区划某月的应探访人数、已探访人数和未探访名单")
+def region_due(request: HttpRequest, code: str, query: Query[DueQuery]) -> RegionDueOut:
+    actor = _user(request)
+    today = local_today()
+    match = _MONTH.match(query.month) if query.month else None
+    if query.month and (match is None or not 1 <= int(match[2]) <= 12):
+        raise ValidationFailed(errors=[FieldError("month", _("月份格式应为 YYYY-MM"))])
+    year, month = (int(match[1]), int(match[2])) if match else (today.year, today.month)
+    if (year, month) > (today.year, today.month):
+        raise ValidationFailed(errors=[FieldError("month", _("不能查询未来的月份"))])
+    if (year, month) == (today.year, today.month):
+        summary = month_summary(actor, code, today)
+        page = page_of(not_visited_this_month(actor, code, today), page=query.page, page_size=query.page_size)
+        return RegionDueOut(
+            region=code,
+            month=f"{year:04d}-{month:02d}",
+            denominator=summary.denominator,
+            visited=summary.visited,
+            rate=summary.rate,
+            not_visited=[
+                DueElderOut(
+                    elder_id=d.elder_id,
+                    name=d.elder.name,
+                    village_code=d.elder.region_id,
+                    deadline=d.deadline,
+                    last_visit_on=d.last_contact_on,
+                )
+                for d in page.items
+            ],
+            page=page.page,
+            has_next=page.has_next,
+        )
+    return _past_month(actor, code, year, month, query.page, query.page_size)
+
+
+def _past_month(actor: User, code: str, year: int, month: int, page: int, page_size: int) -> RegionDueOut:
+    """A past month, computed from the visits with the same rules (due.py)."""
+    region = Region.objects.filter(code=code).first()
+    if region is None or not scope_of(actor).contains(region.path):
+        raise NotFound()
+    _first, last = due.month_bounds(year, month)
+    ids = list(
+        Elder.objects.filter(region_path__startswith=region.path, registered_on__lte=last, merged_into__isnull=True)
+        .order_by("region_path", "id")
+        .values_list("pk", flat=True)
+    )
+    policies = PolicyBook()
+    denominator = visited = 0
+    missed: list[DueElderOut] = []
+    reference = last + dt.timedelta(days=1)
+    for start in range(0, len(ids), 2000):
+        for elder, facts, contacts, _visits in load_facts(ids[start : start + 2000], reference).values():
+            policy = policies.policy(elder.region_path)
+            if not due.in_denominator(facts, contacts, policy, year, month):
+                continue
+            denominator += 1
+            if due.visited_in_month(facts, contacts, policy, year, month):
+                visited += 1
+            else:
+                before = [c.day for c in contacts if c.day <= last]
+                missed.append(
+                    DueElderOut(
+                        elder_id=elder.pk,
+                        name=elder.name,
+                        village_code=elder.region_id,
+                        deadline=last,
+                        last_visit_on=max(before, default=None),
+                    )
+                )
+    chunk = missed[(page - 1) * page_size : page * page_size]
+    return RegionDueOut(
+        region=code,
+        month=f"{year:04d}-{month:02d}",
+        denominator=denominator,
+        visited=visited,
+        rate=visited / denominator if denominator else None,
+        not_visited=chunk,
+        page=page,
+        has_next=len(missed) > page * page_size,
+    )

@@ -1,0 +1,325 @@
+"""Applying `due.py` to the database: policies down the tree, surges, and each elder's stored due state."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from tanfang.audit.actions import Action
+from tanfang.audit.services import record_event
+from tanfang.core.errors import FieldError, NotFound, ValidationFailed
+from tanfang.core.roles import Permission
+from tanfang.core.scope import Actor, scope_of
+from tanfang.core.time import local_today, now
+from tanfang.elders.models import Elder, ElderGroup, RiskLevel, StatusChange
+from tanfang.regions.models import Region
+from tanfang.regions.scoping import require_permission
+from tanfang.schedule import due
+from tanfang.schedule.festivals import festivals_for
+from tanfang.schedule.models import ElderDue, RecomputeJob, RegionPolicy, WeatherEvent
+from tanfang.visits.models import Outcome, Visit
+
+LOOKBACK_DAYS = 400  # a year of visits and more: enough for every rule in due.py
+CHUNK = 2000
+
+
+def path_prefixes(path: str) -> list[str]:
+    """'410000/410800/410823/' → ['410000/', '410000/410800/', '410000/410800/410823/']."""
+    return [path[: i + 1] for i, char in enumerate(path) if char == "/"]
+
+
+def _policy_of(row: RegionPolicy) -> due.Policy:
+    methods = {
+        due.HOME: row.count_home,
+        due.PHONE: row.count_phone,
+        due.VIDEO: row.count_video,
+        due.OTHER: row.count_other,
+    }
+    return due.Policy(
+        monthly_contacts=row.monthly_contacts,
+        counted_methods=frozenset(m for m, on in methods.items() if on),
+        disabled_home_visit_months=row.disabled_home_visit_months,
+        high_risk_interval_days=row.high_risk_interval_days,
+        when_away=due.WhenAway.PAUSED if row.pause_when_away else due.WhenAway.REMOTE_COUNTS,
+    )
+
+
+class PolicyBook:
+    """Policies by region path, inherited down the tree and only ever tightened; cached per batch."""
+
+    def __init__(self) -> None:
+        self._rows = {row.region_path: row for row in RegionPolicy.objects.all()}
+        self._cache: dict[str, due.Policy] = {}
+
+    def policy(self, path: str) -> due.Policy:
+        if path not in self._cache:
+            policy = due.Policy()
+            for prefix in path_prefixes(path):
+                row = self._rows.get(prefix)
+                if row is not None:
+                    policy = due.tighten(policy, _policy_of(row))
+            self._cache[path] = policy
+        return self._cache[path]
+
+    def festival_settings(self, path: str) -> tuple[int, int, frozenset[str]]:
+        """Days before and after a festival, and the groups to contact (the nearest region that sets them)."""
+        before, after, groups = 7, 0, frozenset[str]()
+        for prefix in path_prefixes(path):
+            row = self._rows.get(prefix)
+            if row is not None:
+                before, after = row.festival_window_before, row.festival_window_after
+                groups = frozenset(g for g in row.festival_groups.split(",") if g)
+        return before, after, groups
+
+
+class SurgeBook:
+    """Festival and weather surges around a day, by region path; cached per batch."""
+
+    def __init__(self, today: dt.date, policies: PolicyBook) -> None:
+        self.today = today
+        self.policies = policies
+        horizon = today - dt.timedelta(days=due.SURGE_OVERDUE_DAYS + 40)
+        self._weather = list(
+            WeatherEvent.objects.filter(ends_on__gte=horizon, starts_on__lte=today + dt.timedelta(days=1))
+        )
+        self._cache: dict[str, list[due.Surge]] = {}
+
+    def surges(self, path: str) -> list[due.Surge]:
+        if path in self._cache:
+            return self._cache[path]
+        before, after, groups = self.policies.festival_settings(path)
+        found: list[due.Surge] = []
+        for year in {self.today.year - 1, self.today.year, self.today.year + 1}:
+            for festival in festivals_for(year, path):
+                start = festival.day - dt.timedelta(days=before)
+                end = festival.day + dt.timedelta(days=after)
+                if start <= self.today <= end + dt.timedelta(days=due.SURGE_OVERDUE_DAYS):
+                    found.append(
+                        due.Surge(
+                            f"festival:{festival.code}:{festival.day.year}",
+                            "festival",
+                            festival.name,
+                            start,
+                            end,
+                            groups,
+                        )
+                    )
+        prefixes = set(path_prefixes(path))
+        for event in self._weather:
+            if event.region_path in prefixes:
+                found.append(
+                    due.Surge(
+                        f"weather:{event.pk}",
+                        "weather",
+                        event.get_kind_display(),
+                        event.starts_on,
+                        event.ends_on,
+                        frozenset(g for g in event.groups.split(",") if g),
+                    )
+                )
+        self._cache[path] = found
+        return found
+
+
+def load_facts(
+    elder_ids: Sequence[int], today: dt.date
+) -> dict[int, tuple[Elder, due.ElderFacts, list[due.Contact], list[Visit]]]:
+    """Everything due.py needs for these elders, in four queries."""
+    elders = {e.pk: e for e in Elder.objects.filter(pk__in=elder_ids)}
+    statuses: dict[int, list[due.StatusSpan]] = defaultdict(list)
+    for elder_id, status, since in StatusChange.objects.filter(elder_id__in=elder_ids).values_list(
+        "elder_id", "status", "since"
+    ):
+        statuses[elder_id].append(due.StatusSpan(status, since))
+    groups: dict[int, set[str]] = defaultdict(set)
+    for elder_id, group in ElderGroup.objects.filter(elder_id__in=elder_ids, until__isnull=True).values_list(
+        "elder_id", "group"
+    ):
+        groups[elder_id].add(group)
+    visits: dict[int, list[Visit]] = defaultdict(list)
+    since = today - dt.timedelta(days=LOOKBACK_DAYS)
+    for visit in Visit.objects.filter(elder_id__in=elder_ids, day__gte=since, outcome=Outcome.VISITED).only(
+        "elder_id", "day", "method"
+    ):
+        visits[visit.elder_id].append(visit)
+    result = {}
+    for elder_id, elder in elders.items():
+        facts = due.ElderFacts(
+            registered_on=elder.registered_on,
+            statuses=tuple(statuses[elder_id])
+            or (due.StatusSpan(elder.status, elder.status_since or elder.registered_on),),
+            groups=frozenset(groups[elder_id]),
+            high_risk=elder.risk_level == RiskLevel.HIGH,
+        )
+        contacts = [due.Contact(v.day, v.method) for v in visits[elder_id]]
+        result[elder_id] = (elder, facts, contacts, visits[elder_id])
+    return result
+
+
+def compute_state(
+    elder: Elder,
+    facts: due.ElderFacts,
+    contacts: list[due.Contact],
+    today: dt.date,
+    policies: PolicyBook,
+    surges: SurgeBook,
+) -> ElderDue:
+    policy = policies.policy(elder.region_path)
+    owed = due.obligations(facts, contacts, policy, today, surges.surges(elder.region_path))
+    last = max(contacts, key=lambda c: c.day, default=None)
+    first = owed[0] if owed else None
+    return ElderDue(
+        elder_id=elder.pk,
+        region_path=elder.region_path,
+        computed_on=today,
+        month=today.replace(day=1),
+        in_denominator=due.in_denominator(facts, contacts, policy, today.year, today.month),
+        visited=due.visited_in_month(facts, contacts, policy, today.year, today.month),
+        deadline=first.deadline if first else None,
+        reason=str(first.reason) if first else "",
+        label=first.label if first else "",
+        obligations=[[o.deadline.isoformat(), str(o.reason), o.label] for o in owed],
+        last_contact_on=last.day if last else None,
+        last_method=last.method if last else "",
+    )
+
+
+_DUE_FIELDS = [
+    "region_path",
+    "computed_on",
+    "month",
+    "in_denominator",
+    "visited",
+    "deadline",
+    "reason",
+    "label",
+    "obligations",
+    "last_contact_on",
+    "last_method",
+]
+
+
+def refresh_due(elder_ids: Iterable[int], today: dt.date | None = None) -> int:
+    """Recompute and store the due state of these elders. Returns how many were refreshed."""
+    today = today or local_today()
+    ids = list(elder_ids)
+    policies = PolicyBook()
+    surges = SurgeBook(today, policies)
+    count = 0
+    for start in range(0, len(ids), CHUNK):
+        batch = ids[start : start + CHUNK]
+        rows = [
+            compute_state(elder, facts, contacts, today, policies, surges)
+            for elder, facts, contacts, _visits in load_facts(batch, today).values()
+        ]
+        with transaction.atomic():
+            ElderDue.objects.bulk_create(
+                rows, update_conflicts=True, unique_fields=["elder"], update_fields=_DUE_FIELDS, batch_size=1000
+            )
+        count += len(rows)
+    return count
+
+
+def start_recompute(*, region_path: str) -> RecomputeJob:
+    return RecomputeJob.objects.create(region_path=region_path)
+
+
+def run_recompute(job: RecomputeJob, today: dt.date | None = None) -> RecomputeJob:
+    """Recompute every elder under the job's region, saving progress as it goes."""
+    today = today or local_today()
+    ids = list(
+        Elder.objects.filter(region_path__startswith=job.region_path, merged_into__isnull=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    job.total = len(ids)
+    job.save(update_fields=["total"])
+    try:
+        for start in range(0, len(ids), CHUNK * 5):
+            refresh_due(ids[start : start + CHUNK * 5], today)
+            job.done = min(start + CHUNK * 5, len(ids))
+            job.save(update_fields=["done"])
+    except Exception as error:  # the job row must say that it failed
+        job.error = str(error)[:2000]
+        job.finished_at = now()
+        job.save(update_fields=["error", "finished_at"])
+        raise
+    job.finished_at = now()
+    job.save(update_fields=["finished_at"])
+    return job
+
+
+# --- policies and weather events, as officers change them -----------------------------------
+
+
+def save_policy(*, actor: Actor, region_code: str, values: dict[str, object]) -> RegionPolicy:
+    """Set a region's policy. A lower region cannot loosen what it inherits (checked here, and by `tighten`)."""
+    require_permission(actor, Permission.MANAGE_VISITORS)
+    region = Region.objects.filter(code=region_code).first()
+    if region is None or not scope_of(actor).contains(region.path):
+        raise NotFound()
+    inherited = PolicyBook().policy(region.path.rsplit("/", 2)[0] + "/") if region.parent_id else due.Policy()
+    errors = []
+    if int(values.get("monthly_contacts", 1)) < inherited.monthly_contacts:  # type: ignore[call-overload]
+        errors.append(
+            FieldError("monthly_contacts", _("不能低于上级要求的每月 %(n)d 次") % {"n": inherited.monthly_contacts})
+        )
+    if int(values.get("disabled_home_visit_months", 3)) > inherited.disabled_home_visit_months:  # type: ignore[call-overload]
+        errors.append(
+            FieldError(
+                "disabled_home_visit_months",
+                _("不能长于上级要求的 %(n)d 个月") % {"n": inherited.disabled_home_visit_months},
+            )
+        )
+    if errors:
+        raise ValidationFailed(errors=errors)
+    with transaction.atomic():
+        policy, _created = RegionPolicy.objects.update_or_create(
+            region=region, defaults={"region_path": region.path, **values}
+        )
+        record_event(actor=actor, action=Action.POLICY_CHANGED, subject=region, details={"policy": values})
+    return policy
+
+
+def declare_weather(
+    *,
+    actor: Actor,
+    region_code: str,
+    kind: str,
+    starts_on: dt.date,
+    ends_on: dt.date,
+    groups: Sequence[str],
+    note: str = "",
+) -> WeatherEvent:
+    require_permission(actor, Permission.MANAGE_VISITORS)
+    region = Region.objects.filter(code=region_code).first()
+    if region is None or not scope_of(actor).contains(region.path):
+        raise NotFound()
+    if kind not in WeatherEvent.Kind.values:
+        raise ValidationFailed(errors=[FieldError("kind", _("类型不是有效的选项"))])
+    if ends_on < starts_on:
+        raise ValidationFailed(errors=[FieldError("ends_on", _("结束日期不能早于开始日期"))])
+    with transaction.atomic():
+        event = WeatherEvent.objects.create(
+            region=region,
+            region_path=region.path,
+            kind=kind,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            groups=",".join(groups),
+            note=note[:200],
+            declared_by=actor,  # type: ignore[misc]
+        )
+        record_event(actor=actor, action=Action.WEATHER_DECLARED, subject=event, subject_label=str(event))
+    return event
+
+
+def affected_elders(region_path: str) -> Iterable[int]:
+    return Elder.objects.filter(Q(region_path__startswith=region_path), merged_into__isnull=True).values_list(
+        "pk", flat=True
+    )

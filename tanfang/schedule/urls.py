@@ -1,0 +1,15 @@
+from django.urls import path
+
+from tanfang.schedule import views
+
+app_name = "schedule"
+
+urlpatterns = [
+    path("worklist/", views.worklist_view, name="worklist"),
+    path("worklist/call/<int:elder_id>/", views.call_view, name="call"),
+    path("schedule/", views.schedule_home_view, name="home"),
+    path("schedule/<str:code>/", views.region_view, name="region"),
+    path("schedule/<str:code>/<str:kind>.xlsx", views.export_view, name="export"),
+    path("schedule/<str:code>/recompute/", views.recompute_view, name="recompute"),
+    path("schedule/jobs/<int:job_id>/", views.job_view, name="job"),
+]
