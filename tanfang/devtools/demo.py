@@ -20,6 +20,7 @@ from tanfang.core.crypto import field_cipher
 from tanfang.core.roles import RegionLevel, Role
 from tanfang.core.time import local_today
 from tanfang.devtools.demo_elders import ELDER_CHILD_MODELS, Village, generate_elders, insert_elder_rows
+from tanfang.devtools.demo_visits import seed_visitors_and_visits
 from tanfang.devtools.factories import DEFAULT_PASSWORD, make_user
 from tanfang.elders.models import Elder
 from tanfang.regions.models import Region
@@ -95,7 +96,10 @@ def seed_demo(*, elders: int = 2000, seed: int = 2023, county_code: str = DEMO_C
 
     started = time.perf_counter()
     created = seed_elders(count=elders, seed=seed, county=county)
-    return SeedResult(logins=logins, elders_created=created, elder_seconds=time.perf_counter() - started)
+    elder_seconds = time.perf_counter() - started
+    if elders < PARALLEL_FROM:  # benchmark-sized runs bring their own visits (bench/)
+        seed_visitors_and_visits(county=county, seed=seed)
+    return SeedResult(logins=logins, elders_created=created, elder_seconds=elder_seconds)
 
 
 PARALLEL_FROM = 50_000

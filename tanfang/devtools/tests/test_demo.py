@@ -127,3 +127,21 @@ def test_a_large_seed_loads_every_row_once_and_keeps_the_table_constraints(trans
         existing.pk = None
         with pytest.raises(IntegrityError), transaction.atomic():
             existing.save(force_insert=True)
+
+
+def test_the_demo_pairs_every_elder_and_gives_the_demo_visitor_a_work_list(db):
+    from tanfang.schedule.models import ElderDue
+    from tanfang.schedule.selectors import visitor_of, worklist
+    from tanfang.visitors.models import Pairing
+    from tanfang.visits.models import Visit
+
+    seed_demo(elders=150)
+
+    elders = Elder.objects.exclude(status__in=["deceased", "moved_out"])
+    assert all(Pairing.objects.filter(elder=e, ended_on__isnull=True, role="primary").exists() for e in elders)
+    assert Visit.objects.count() > 150 * 6  # about a year of monthly visits, with gaps
+    assert Visit.objects.exclude(outcome="visited").exists()  # and some attempts
+    assert ElderDue.objects.count() == Elder.objects.count()
+    visitor = visitor_of(User.objects.get(username="visitor"))
+    items = worklist(visitor, local_today())
+    assert items and {i.elder.region_id for i in items} == {visitor.region_id}

@@ -1,0 +1,121 @@
+"""Demo visitors, pairings and twelve months of past visits with realistic gaps."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import uuid
+from collections import defaultdict
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+
+from tanfang.accounts.models import User
+from tanfang.core.bulk import insert_instances
+from tanfang.core.time import LOCAL_TZ, local_today
+from tanfang.elders.models import Elder, Status
+from tanfang.regions.models import Region
+from tanfang.schedule.due import add_months
+from tanfang.schedule.services import refresh_due
+from tanfang.visitors.models import Pairing, Visitor, VisitorKind
+from tanfang.visits.models import Method, Outcome, Visit
+
+_KINDS = [VisitorKind.GRID_WORKER, VisitorKind.VILLAGE_CADRE, VisitorKind.SOCIAL_WORKER, VisitorKind.VOLUNTEER]
+
+
+def seed_visitors_and_visits(*, county: Region, seed: int, visitor_username: str = "visitor") -> tuple[int, int]:
+    """Give every demo village a visitor, pair every elder, and add their visits. Safe to run again.
+
+    Returns (pairings created, visits created).
+    """
+    rng = random.Random(f"{seed}:visits")
+    today = local_today()
+    elders = list(
+        Elder.objects.filter(region_path__startswith=county.path, merged_into__isnull=True)
+        .exclude(Exists(Pairing.objects.filter(elder=OuterRef("pk"), ended_on__isnull=True)))
+        .exclude(status__in=[Status.DECEASED, Status.MOVED_OUT])
+        .order_by("pk")
+    )
+    if not elders:
+        return 0, 0
+    by_village: dict[str, list[Elder]] = defaultdict(list)
+    for elder in elders:
+        by_village[elder.region_id].append(elder)
+    villages = {r.code: r for r in Region.objects.filter(code__in=list(by_village))}
+    demo_user = User.objects.filter(username=visitor_username).first()
+    pairings: list[Pairing] = []
+    visits: list[Visit] = []
+    with transaction.atomic():
+        for code, members in sorted(by_village.items()):
+            village = villages[code]
+            visitor = Visitor.objects.filter(region=village).order_by("pk").first()
+            if visitor is None:
+                visitor = Visitor.objects.create(
+                    name=f"{village.name[:6]}网格员",
+                    kind=rng.choice(_KINDS),
+                    organisation=f"{village.name}",
+                    phone=f"139{rng.randrange(10**8):08d}",
+                    capacity=max(20, len(members) + 10),
+                    region=village,
+                    region_path=village.path,
+                )
+                visitor.served.set([village])
+            if (
+                demo_user is not None
+                and demo_user.region_paths() == (village.path,)
+                and not hasattr(demo_user, "visitor")
+            ):
+                visitor.user = demo_user
+                visitor.name = demo_user.display_name or visitor.name
+                visitor.save(update_fields=["user", "name"])
+            for elder in members:
+                started = max(elder.registered_on, today - dt.timedelta(days=400))
+                pairings.append(
+                    Pairing(
+                        elder=elder,
+                        visitor=visitor,
+                        role=Pairing.Role.PRIMARY,
+                        started_on=started,
+                        region=elder.region,
+                        region_path=elder.region_path,
+                    )
+                )
+                visits.extend(_visits_for(rng, elder, visitor, today))
+        insert_instances(Pairing, pairings)
+        insert_instances(Visit, visits)
+    refresh_due([e.pk for e in elders], today)
+    return len(pairings), len(visits)
+
+
+def _visits_for(rng: random.Random, elder: Elder, visitor: Visitor, today: dt.date) -> list[Visit]:
+    """About one contact a month since registration, some months missed, a few attempts; none in the future."""
+    result = []
+    diligent = rng.random()  # some elders are visited faithfully, some often missed
+    month = add_months(today.replace(day=1), -12)
+    last_day = today if elder.status not in (Status.DECEASED, Status.MOVED_OUT) else (elder.status_since or today)
+    while month <= today:
+        if rng.random() < 0.6 + 0.38 * diligent:
+            for _ in range(1 if rng.random() < 0.8 else 2):
+                day = month + dt.timedelta(days=rng.randrange(28))
+                if not elder.registered_on <= day < last_day:
+                    continue
+                moment = dt.datetime(
+                    day.year, day.month, day.day, rng.randint(8, 18), rng.randrange(60), tzinfo=LOCAL_TZ
+                )
+                attempt = rng.random() < 0.05
+                result.append(
+                    Visit(
+                        elder=elder,
+                        visitor=visitor,
+                        method=Method.HOME if rng.random() < 0.65 else Method.PHONE,
+                        outcome=rng.choice([Outcome.NOBODY_HOME, Outcome.REFUSED]) if attempt else Outcome.VISITED,
+                        occurred_at=moment,
+                        day=day,
+                        minutes=rng.randint(10, 60),
+                        client_id=uuid.UUID(int=rng.getrandbits(128)),
+                        region=elder.region,
+                        region_path=elder.region_path,
+                    )
+                )
+        month = add_months(month, 1)
+    return result
