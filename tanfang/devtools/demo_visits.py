@@ -83,7 +83,7 @@ def seed_visitors_and_visits(*, county: Region, seed: int, visitor_username: str
                 visits.extend(_visits_for(rng, elder, visitor, today))
         insert_instances(Pairing, pairings)
         insert_instances(Visit, visits)
-    refresh_due([e.pk for e in elders], today)
+    refresh_due(Elder.objects.filter(region_path__startswith=county.path).values_list("pk", flat=True), today)
     return len(pairings), len(visits)
 
 
