@@ -8,6 +8,11 @@ BEAT_SCHEDULE = {
         "task": "tanfang.schedule.tasks.nightly_recompute_task",
         "schedule": crontab(hour=0, minute=20),  # Asia/Shanghai (CELERY_TIMEZONE)
     },
+    "visitor-daily-digest": {
+        "task": "tanfang.notifications.tasks.daily_digest_task",
+        "schedule": crontab(hour=7, minute=30),
+    },
+    "send-outbox": {"task": "tanfang.notifications.tasks.send_outbox_task", "schedule": 300.0},
     "clear-expired-sessions": {
         "task": "tanfang.accounts.tasks.clear_expired_sessions_task",
         "schedule": crontab(hour=3, minute=17),

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "tanfang.visitors",
     "tanfang.visits",
     "tanfang.schedule",
+    "tanfang.notifications",
     "tanfang.reports",
 ]
 if not PRODUCTION:
@@ -199,3 +200,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("TANFANG_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Where reminders go: "console" (the demo: the log), "fake" (tests). A production SMS gateway
+# is a class implementing notifications.channels.SmsChannel.
+TANFANG_SMS_CHANNEL = os.environ.get("TANFANG_SMS_CHANNEL", "console")

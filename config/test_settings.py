@@ -10,3 +10,4 @@ from config.settings import *  # noqa: F403 — settings modules are the one pla
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only; production keeps PBKDF2
 CELERY_TASK_ALWAYS_EAGER = os.environ.get("TANFANG_TASKS_EAGER", "1") == "1"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 — whitenoise warns when the folder is missing
+TANFANG_SMS_CHANNEL = "fake"

@@ -1,0 +1,98 @@
+"""Reminders go through the outbox: a row first, sent once, retried on failure."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+import time_machine
+
+from tanfang.core.time import LOCAL_TZ
+from tanfang.devtools.factories import make_elder
+from tanfang.notifications.channels import fake_channel
+from tanfang.notifications.models import Notification
+from tanfang.notifications.services import queue_daily_digests, send_pending
+from tanfang.visitors.services import VisitorInput, create_visitor, pair
+from tanfang.visits.services import VisitInput, record_visit
+
+TODAY = dt.date(2026, 11, 24)
+
+
+@pytest.fixture
+def owed(tree, officer_county_north):
+    with time_machine.travel(dt.datetime(2026, 11, 24, 7, 30, tzinfo=LOCAL_TZ), tick=False):
+        fake = fake_channel()
+        fake.sent.clear()
+        fake.fail_next = 0
+        visitor = create_visitor(
+            actor=officer_county_north,
+            data=VisitorInput(name="陈晓", kind="grid_worker", region_code="410823001001", phone="13812345678"),
+        )
+        quiet = create_visitor(
+            actor=officer_county_north,
+            data=VisitorInput(name="都访过", kind="volunteer", region_code="410823001001", phone="13900000000"),
+        )
+        late = make_elder(officer_county_north, "王老汉", "410823001001", registered_on=dt.date(2026, 1, 5))
+        done = make_elder(
+            officer_county_north, "李大娘", "410823001001", sequence=23, registered_on=dt.date(2026, 1, 5)
+        )
+        pair(actor=officer_county_north, elder=late, visitor=visitor)
+        pair(actor=officer_county_north, elder=done, visitor=quiet)
+        record_visit(
+            actor=officer_county_north,
+            elder=done,
+            visitor=quiet,
+            data=VisitInput(
+                method="home", occurred_at=dt.datetime(2026, 11, 2, 9, tzinfo=LOCAL_TZ), client_id=uuid.uuid4()
+            ),
+        )
+        yield fake
+
+
+def test_a_digest_is_queued_as_a_row_then_sent_once(owed):
+    # when the morning job runs twice
+    assert queue_daily_digests(TODAY) == 1
+    assert queue_daily_digests(TODAY) == 0
+    row = Notification.objects.get()
+    # (he was registered in January and never visited: overdue since February)
+    assert row.state == "pending" and row.body.startswith("【探访关爱】陈晓，今天有 1 位老人已逾期、0 位即将到期")
+    assert "王老汉" in row.body and "李大娘" not in row.body
+
+    # and the outbox is sent twice over
+    assert send_pending() == 1
+    assert send_pending() == 0
+
+    # then the visitor got one message, and the row no longer holds the full number
+    assert owed.sent == [("13812345678", row.body)]
+    row.refresh_from_db()
+    assert row.state == "sent" and row.recipient == "138****5678"
+
+
+def test_nobody_with_nothing_owed_gets_a_message(owed):
+    queue_daily_digests(TODAY)
+
+    assert list(Notification.objects.values_list("recipient_label", flat=True)) == ["陈晓"]
+
+
+def test_a_failed_send_stays_pending_and_is_retried(owed):
+    queue_daily_digests(TODAY)
+    owed.fail_next = 1
+
+    assert send_pending() == 0
+    row = Notification.objects.get()
+    assert (row.state, row.attempts, row.last_error) == ("pending", 1, "网关超时")
+
+    assert send_pending() == 1
+    assert len(owed.sent) == 1
+
+
+def test_after_five_failures_a_message_is_marked_failed(owed):
+    queue_daily_digests(TODAY)
+    owed.fail_next = 5
+
+    for _ in range(5):
+        send_pending()
+
+    assert Notification.objects.get().state == "failed"
+    assert owed.sent == []
