@@ -118,6 +118,9 @@ class ElderFacts:
     groups: frozenset[str] = frozenset()
     high_risk: bool = False
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "statuses", tuple(sorted(self.statuses, key=lambda s: s.since)))
+
 
 class Reason(enum.StrEnum):
     MONTHLY = "monthly"
@@ -173,9 +176,10 @@ def add_months(day: dt.date, months: int) -> dt.date:
 
 def status_on(facts: ElderFacts, day: dt.date) -> str:
     current = ACTIVE
-    for span in sorted(facts.statuses, key=lambda s: s.since):
-        if span.since <= day:
-            current = span.status
+    for span in facts.statuses:  # sorted by date when the facts were made
+        if span.since > day:
+            break
+        current = span.status
     return current
 
 

@@ -9,6 +9,7 @@ Regions add their own festivals on fixed solar dates (e.g. 敬老月 activities 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
@@ -61,6 +62,11 @@ def qingming(year: int) -> dt.date:
 
 
 def traditional_festivals(year: int) -> list[Festival]:
+    return list(_traditional_festivals(year))
+
+
+@functools.lru_cache(maxsize=512)
+def _traditional_festivals(year: int) -> tuple[Festival, ...]:
     """The six traditional festivals falling in the Gregorian `year`, in date order.
 
     A lunar festival is taken from the lunar year that puts it inside `year`; every one of them
@@ -70,18 +76,26 @@ def traditional_festivals(year: int) -> list[Festival]:
         raise YearOutOfRange(year)
     festivals = [Festival(_solar(year, month, day), code, name) for code, name, month, day in _LUNAR_FESTIVALS]
     festivals.append(Festival(qingming(year), "qingming", "清明节"))
-    return sorted(festivals)
+    return tuple(sorted(festivals))
 
 
-def festivals_for(year: int, region_path: str | None = None) -> list[Festival]:
+def festivals_for(
+    year: int, region_path: str | None = None, region_festivals: list[RegionFestival] | None = None
+) -> list[Festival]:
     """The traditional festivals plus the solar ones added by the region at `region_path` or above it.
 
-    A festival on 29 February is kept only in leap years.
+    A festival on 29 February is kept only in leap years. `region_festivals`, when given, are all
+    the active rows (loaded once by a caller handling many regions).
     """
     festivals = traditional_festivals(year)
     if region_path:
-        prefixes = [region_path[: i + 1] for i, char in enumerate(region_path) if char == "/"]
-        for extra in RegionFestival.objects.filter(region_path__in=prefixes, active=True).order_by("month", "day"):
+        prefixes = {region_path[: i + 1] for i, char in enumerate(region_path) if char == "/"}
+        rows = (
+            region_festivals
+            if region_festivals is not None
+            else list(RegionFestival.objects.filter(region_path__in=prefixes, active=True))
+        )
+        for extra in sorted((r for r in rows if r.region_path in prefixes), key=lambda r: (r.month, r.day)):
             try:
                 day = dt.date(year, extra.month, extra.day)
             except ValueError:

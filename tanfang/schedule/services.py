@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+import os
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, connections, transaction
+from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from tanfang.audit.actions import Action
@@ -21,7 +24,7 @@ from tanfang.regions.models import Region
 from tanfang.regions.scoping import require_permission
 from tanfang.schedule import due
 from tanfang.schedule.festivals import festivals_for
-from tanfang.schedule.models import ElderDue, RecomputeJob, RegionPolicy, WeatherEvent
+from tanfang.schedule.models import ElderDue, RecomputeJob, RegionFestival, RegionPolicy, WeatherEvent
 from tanfang.visits.models import Outcome, Visit
 
 LOOKBACK_DAYS = 400  # a year of visits and more: enough for every rule in due.py
@@ -84,6 +87,7 @@ class SurgeBook:
         self.today = today
         self.policies = policies
         horizon = today - dt.timedelta(days=due.SURGE_OVERDUE_DAYS + 40)
+        self._festivals = list(RegionFestival.objects.filter(active=True))
         self._weather = list(
             WeatherEvent.objects.filter(ends_on__gte=horizon, starts_on__lte=today + dt.timedelta(days=1))
         )
@@ -95,7 +99,7 @@ class SurgeBook:
         before, after, groups = self.policies.festival_settings(path)
         found: list[due.Surge] = []
         for year in {self.today.year - 1, self.today.year, self.today.year + 1}:
-            for festival in festivals_for(year, path):
+            for festival in festivals_for(year, path, self._festivals):
                 start = festival.day - dt.timedelta(days=before)
                 end = festival.day + dt.timedelta(days=after)
                 if start <= self.today <= end + dt.timedelta(days=due.SURGE_OVERDUE_DAYS):
@@ -229,26 +233,61 @@ def start_recompute(*, region_path: str) -> RecomputeJob:
     return RecomputeJob.objects.create(region_path=region_path)
 
 
+RECOMPUTE_SLICE = CHUNK * 5
+PARALLEL_FROM = 50_000
+
+
+def _recompute_slice(args: tuple[int, list[int], dt.date]) -> int:
+    job_id, ids, today = args
+    count = refresh_due(ids, today)
+    RecomputeJob.objects.filter(pk=job_id).update(done=F("done") + count)
+    return count
+
+
+def _recompute_slice_in_child(args: tuple[int, list[int], dt.date]) -> int:
+    try:
+        return _recompute_slice(args)
+    finally:
+        connections.close_all()
+
+
 def run_recompute(job: RecomputeJob, today: dt.date | None = None) -> RecomputeJob:
-    """Recompute every elder under the job's region, saving progress as it goes."""
+    """Recompute every elder under the job's region, saving progress as it goes.
+
+    Big regions on PostgreSQL use every core (when this process may have children: not inside a
+    daemonic Celery worker process, where the slices run one after another).
+    """
     today = today or local_today()
     ids = list(
         Elder.objects.filter(region_path__startswith=job.region_path, merged_into__isnull=True)
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    job.total = len(ids)
-    job.save(update_fields=["total"])
+    job.total, job.done = len(ids), 0
+    job.save(update_fields=["total", "done"])
+    slices = [(job.pk, ids[i : i + RECOMPUTE_SLICE], today) for i in range(0, len(ids), RECOMPUTE_SLICE)]
+    workers = min(os.cpu_count() or 1, 4)
+    parallel = (
+        connection.vendor == "postgresql"
+        and len(ids) >= PARALLEL_FROM
+        and workers > 1
+        and not multiprocessing.current_process().daemon
+    )
     try:
-        for start in range(0, len(ids), CHUNK * 5):
-            refresh_due(ids[start : start + CHUNK * 5], today)
-            job.done = min(start + CHUNK * 5, len(ids))
-            job.save(update_fields=["done"])
+        if parallel:
+            connections.close_all()
+            # An executor, not a Pool: a worker that dies raises BrokenProcessPool instead of hanging.
+            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+                list(pool.map(_recompute_slice_in_child, slices))
+        else:
+            for piece in slices:
+                _recompute_slice(piece)
     except Exception as error:  # the job row must say that it failed
         job.error = str(error)[:2000]
         job.finished_at = now()
         job.save(update_fields=["error", "finished_at"])
         raise
+    job.refresh_from_db()
     job.finished_at = now()
     job.save(update_fields=["finished_at"])
     return job

@@ -217,3 +217,22 @@ def test_the_recompute_page_shows_progress(setting, officer_county_north, as_use
     page = as_user(officer_county_north).get(f"/schedule/jobs/{job.pk}/").content.decode()
 
     assert "4 / 10" in page and "计算中" in page
+
+
+def test_a_big_recompute_runs_in_slices_and_counts_every_elder(transactional_db, monkeypatch):
+    # (no frozen clock here: forked worker processes must not inherit a patched clock)
+    from tanfang.conftest import Tree
+    from tanfang.devtools.factories import make_user as user
+    from tanfang.schedule import services
+
+    tree = Tree()
+    officer = user("officer_big", Role.COUNTY_OFFICER, [tree.wuzhi])
+    for i in range(30):
+        make_elder(officer, f"老人{i}", JIANSHE, sequence=21 + 2 * i, registered_on=dt.date(2026, 1, 5))
+    monkeypatch.setattr(services, "PARALLEL_FROM", 10)  # the parallel path, on PostgreSQL
+    monkeypatch.setattr(services, "RECOMPUTE_SLICE", 7)
+
+    job = run_recompute(start_recompute(region_path=tree.wuzhi.path))
+
+    assert (job.total, job.done) == (30, 30) and job.finished_at is not None and not job.error
+    assert ElderDue.objects.count() == 30
