@@ -236,3 +236,21 @@ def test_a_big_recompute_runs_in_slices_and_counts_every_elder(transactional_db,
 
     assert (job.total, job.done) == (30, 30) and job.finished_at is not None and not job.error
     assert ElderDue.objects.count() == 30
+
+
+def test_recording_a_visit_updates_the_elders_due_state_at_once(
+    setting, officer_county_north, django_capture_on_commit_callbacks
+):
+    refresh_due([setting["due"].pk], TODAY)
+    assert not ElderDue.objects.get(elder=setting["due"]).visited
+
+    with django_capture_on_commit_callbacks(execute=True):
+        record_visit(
+            actor=officer_county_north,
+            elder=setting["due"],
+            visitor=setting["visitor"],
+            data=VisitInput(method="phone", occurred_at=at(TODAY, 8), client_id=uuid.uuid4()),
+        )
+
+    state = ElderDue.objects.get(elder=setting["due"])
+    assert state.visited and state.deadline is None and state.last_contact_on == TODAY
