@@ -11,5 +11,7 @@ urlpatterns = [
     path("schedule/<str:code>/", views.region_view, name="region"),
     path("schedule/<str:code>/<str:kind>.xlsx", views.export_view, name="export"),
     path("schedule/<str:code>/recompute/", views.recompute_view, name="recompute"),
+    path("schedule/<str:code>/policy/", views.policy_view, name="policy"),
+    path("schedule/<str:code>/weather/", views.weather_view, name="weather"),
     path("schedule/jobs/<int:job_id>/", views.job_view, name="job"),
 ]

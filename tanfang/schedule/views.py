@@ -10,14 +10,14 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 from openpyxl import Workbook
 
 from tanfang.accounts.models import User
 from tanfang.audit.actions import Action
 from tanfang.audit.services import record_event
 from tanfang.core.crypto import field_cipher
-from tanfang.core.errors import NotFound
+from tanfang.core.errors import NotFound, ValidationFailed
 from tanfang.core.paging import page_number, page_of
 from tanfang.core.roles import Permission, has_permission
 from tanfang.core.scope import scope_of
@@ -25,7 +25,8 @@ from tanfang.core.time import local_today
 from tanfang.elders.models import CONTACT_PHONE_CONTEXT, PHONE_CONTEXT, Elder
 from tanfang.regions.models import Region
 from tanfang.regions.scoping import top_regions_for
-from tanfang.schedule.models import RecomputeJob
+from tanfang.schedule.forms import PolicyForm, WeatherForm
+from tanfang.schedule.models import RecomputeJob, RegionPolicy, WeatherEvent
 from tanfang.schedule.selectors import (
     REASON_LABELS,
     month_end,
@@ -35,7 +36,13 @@ from tanfang.schedule.selectors import (
     visitor_of,
     worklist,
 )
-from tanfang.schedule.services import start_recompute
+from tanfang.schedule.services import (
+    PolicyBook,
+    declare_weather,
+    path_prefixes,
+    save_policy,
+    start_recompute,
+)
 from tanfang.schedule.tasks import recompute_job_task
 from tanfang.visitors.models import Pairing
 from tanfang.visitors.selectors import unpaired_elders, visitors_visible_to
@@ -245,3 +252,79 @@ def job_view(request: HttpRequest, job_id: int) -> HttpResponse:
         raise Http404()
     template = "schedule/job_progress.html" if request.headers.get("HX-Request") else "schedule/job.html"
     return render(request, template, {"job": job})
+
+
+@require_http_methods(["GET", "POST"])
+def policy_view(request: HttpRequest, code: str) -> HttpResponse:
+    region = _region_for(request, code)
+    actor = _user(request)
+    can_edit = has_permission(actor.role, Permission.MANAGE_VISITORS)
+    current = RegionPolicy.objects.filter(region=region).first()
+    effective = PolicyBook().policy(region.path)
+    initial = {
+        "monthly_contacts": effective.monthly_contacts,
+        "count_home": "home" in effective.counted_methods,
+        "count_phone": "phone" in effective.counted_methods,
+        "count_video": "video" in effective.counted_methods,
+        "count_other": "other" in effective.counted_methods,
+        "disabled_home_visit_months": effective.disabled_home_visit_months,
+        "high_risk_interval_days": effective.high_risk_interval_days,
+        "pause_when_away": effective.when_away == "paused",
+        "festival_window_before": current.festival_window_before if current else 7,
+        "festival_window_after": current.festival_window_after if current else 0,
+    }
+    form = PolicyForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        if not can_edit:
+            return HttpResponseForbidden(_("您没有权限执行此操作"))
+        if form.is_valid():
+            try:
+                save_policy(actor=actor, region_code=region.code, values=dict(form.cleaned_data))
+            except ValidationFailed as error:
+                form.add_service_errors(error)
+            else:
+                messages.success(request, _("探访政策已保存；各老人的探访状态将在后台重新计算"))
+                job = start_recompute(region_path=region.path)
+                transaction.on_commit(lambda: recompute_job_task.delay(job.pk))
+                return redirect("schedule:job", job_id=job.pk)
+    return render(
+        request,
+        "schedule/policy.html",
+        {"region": region, "form": form, "can_edit": can_edit, "own": current is not None},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def weather_view(request: HttpRequest, code: str) -> HttpResponse:
+    region = _region_for(request, code)
+    actor = _user(request)
+    can_edit = has_permission(actor.role, Permission.MANAGE_VISITORS)
+    form = WeatherForm(request.POST or None, initial={"starts_on": local_today(), "ends_on": local_today()})
+    if request.method == "POST":
+        if not can_edit:
+            return HttpResponseForbidden(_("您没有权限执行此操作"))
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                declare_weather(
+                    actor=actor,
+                    region_code=region.code,
+                    kind=data["kind"],
+                    starts_on=data["starts_on"],
+                    ends_on=data["ends_on"],
+                    groups=data["groups"],
+                    note=data["note"],
+                )
+            except ValidationFailed as error:
+                form.add_service_errors(error)
+            else:
+                messages.success(request, _("已发布；须联系的老人将出现在探访人员的待办中"))
+                job = start_recompute(region_path=region.path)
+                transaction.on_commit(lambda: recompute_job_task.delay(job.pk))
+                return redirect("schedule:weather", code=region.code)
+    events = WeatherEvent.objects.filter(region_path__in=path_prefixes(region.path)).order_by("-starts_on")[:20]
+    return render(
+        request,
+        "schedule/weather.html",
+        {"region": region, "form": form, "events": events, "can_edit": can_edit},
+    )

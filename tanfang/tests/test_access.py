@@ -25,7 +25,7 @@ from tanfang.audit.models import AuditEvent
 from tanfang.devtools.factories import make_elder
 from tanfang.elders.models import Elder, ElderGroup, EmergencyContact, ImportBatch, ImportConflict, StatusChange
 from tanfang.regions.models import Region, UserRegion
-from tanfang.schedule.models import ElderDue, RecomputeJob
+from tanfang.schedule.models import ElderDue, RecomputeJob, RegionPolicy, WeatherEvent
 from tanfang.tests.routes import Route, all_routes
 from tanfang.visitors.models import Pairing, Visitor
 
@@ -98,6 +98,8 @@ def fingerprint() -> list[object]:
         list(Pairing.objects.order_by("pk").values()),
         list(RecomputeJob.objects.order_by("pk").values()),
         list(ElderDue.objects.order_by("pk").values()),
+        list(RegionPolicy.objects.order_by("pk").values()),
+        list(WeatherEvent.objects.order_by("pk").values()),
         AuditEvent.objects.count(),
     ]
 
@@ -178,6 +180,27 @@ RECORD_CASES = [
     RecordCase("schedule:export", "get", lambda n: f"/schedule/{n['region']}/not_visited.xlsx"),
     RecordCase("schedule:recompute", "post", lambda n: f"/schedule/{n['region']}/recompute/"),
     RecordCase("schedule:job", "get", lambda n: f"/schedule/jobs/{n['job']}/"),
+    RecordCase("schedule:policy", "get", lambda n: f"/schedule/{n['region']}/policy/"),
+    RecordCase(
+        "schedule:policy",
+        "post",
+        lambda n: f"/schedule/{n['region']}/policy/",
+        {
+            "monthly_contacts": "2",
+            "count_home": "on",
+            "disabled_home_visit_months": "2",
+            "high_risk_interval_days": "7",
+            "festival_window_before": "7",
+            "festival_window_after": "0",
+        },
+    ),
+    RecordCase("schedule:weather", "get", lambda n: f"/schedule/{n['region']}/weather/"),
+    RecordCase(
+        "schedule:weather",
+        "post",
+        lambda n: f"/schedule/{n['region']}/weather/",
+        {"kind": "cold_wave", "starts_on": "2026-11-20", "ends_on": "2026-11-22"},
+    ),
     RecordCase("api-1:region_due", "get", lambda n: f"/api/v1/regions/{n['region']}/due"),
     RecordCase(
         "api-1:create_pairing",

@@ -254,3 +254,29 @@ def test_recording_a_visit_updates_the_elders_due_state_at_once(
 
     state = ElderDue.objects.get(elder=setting["due"])
     assert state.visited and state.deadline is None and state.last_contact_on == TODAY
+
+
+def test_an_officer_sets_a_stricter_policy_and_declares_weather_through_the_pages(tree, officer_county_north, as_user):
+    client = as_user(officer_county_north)
+    form = {
+        "monthly_contacts": "2",
+        "count_home": "on",
+        "count_phone": "on",
+        "disabled_home_visit_months": "2",
+        "high_risk_interval_days": "7",
+        "festival_window_before": "5",
+        "festival_window_after": "1",
+    }
+
+    saved = client.post("/schedule/410823/policy/", form)
+    looser = client.post("/schedule/410823001001/policy/", {**form, "monthly_contacts": "1"})
+    weather = client.post(
+        "/schedule/410823/weather/", {"kind": "heat_wave", "starts_on": "2026-07-10", "ends_on": "2026-07-12"}
+    )
+
+    assert saved.status_code == 302
+    assert RegionPolicy.objects.get(region=tree.wuzhi).monthly_contacts == 2
+    assert PolicyBook().policy(tree.jianshe.path).counted_methods == frozenset({"home", "phone"})
+    assert "不能低于上级要求的每月 2 次" in looser.content.decode()
+    assert weather.status_code == 302
+    assert "高温" in client.get("/schedule/410823/weather/").content.decode()
