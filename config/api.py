@@ -12,6 +12,7 @@ from tanfang.elders.api import router as elders_router
 from tanfang.regions.api import router as regions_router
 from tanfang.schedule.api import router as schedule_router
 from tanfang.visitors.api import router as visitors_router
+from tanfang.visits.api import router as visits_router
 
 api = NinjaAPI(
     title="Tanfang 探访关爱 API",
@@ -31,4 +32,5 @@ api.add_router("/regions", regions_router)
 api.add_router("/elders", elders_router)
 api.add_router("/", visitors_router)
 api.add_router("/", schedule_router)
+api.add_router("/", visits_router)
 api.add_router("/audit-events", audit_router)

@@ -14,6 +14,7 @@ urlpatterns = [
     path("elders/", include("tanfang.elders.urls")),
     path("visitors/", include("tanfang.visitors.urls")),
     path("", include("tanfang.schedule.urls")),
+    path("visits/", include("tanfang.visits.urls")),
     path("audit/", include("tanfang.audit.urls")),
     path("api/v1/", api.urls),
 ]

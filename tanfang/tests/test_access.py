@@ -175,6 +175,8 @@ RECORD_CASES = [
     RecordCase("visitors:pair", "post", lambda n: f"/visitors/elders/{n['elder']}/pair/", {"visitor_id": 1}),
     RecordCase("visitors:end_pairing", "post", lambda n: f"/visitors/pairings/{n['pairing']}/end/"),
     RecordCase("api-1:get_visitor", "get", lambda n: f"/api/v1/visitors/{n['visitor']}"),
+    RecordCase("api-1:visitor_hours", "get", lambda n: f"/api/v1/visitors/{n['visitor']}/hours"),
+    RecordCase("visits:hours", "get", lambda n: f"/visits/visitors/{n['visitor']}/hours/"),
     RecordCase("schedule:call", "get", lambda n: f"/worklist/call/{n['elder']}/"),
     RecordCase("schedule:region", "get", lambda n: f"/schedule/{n['region']}/"),
     RecordCase("schedule:export", "get", lambda n: f"/schedule/{n['region']}/not_visited.xlsx"),
