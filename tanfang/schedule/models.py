@@ -100,7 +100,10 @@ class ElderDue(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["region_path", "month", "visited"], name="elderdue_month_idx"),
+            # region_path has the "C" collation on PostgreSQL (migration), so prefix filters use these.
+            models.Index(
+                fields=["region_path", "month", "in_denominator", "visited"], name="elderdue_month_counts_idx"
+            ),
             models.Index(fields=["region_path", "deadline"], name="elderdue_deadline_idx"),
         ]
 
