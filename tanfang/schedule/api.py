@@ -8,7 +8,7 @@ from typing import cast
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from tanfang.accounts.models import User
 from tanfang.core.errors import FieldError, NotFound, ValidationFailed
@@ -25,7 +25,7 @@ from tanfang.schedule.selectors import (
     visitor_of,
     worklist,
 )
-from tanfang.schedule.services import PolicyBook, load_facts
+from tanfang.schedule.services import PolicyBook, declare_weather, load_facts, save_policy
 
 router = Router(tags=["schedule"])
 
@@ -187,4 +187,89 @@ def _past_month(actor: User, code: str, year: int, month: int, page: int, page_s
         not_visited=chunk,
         page=page,
         has_next=len(missed) > page * page_size,
+    )
+
+
+class PolicyIn(Schema):
+    monthly_contacts: int = Field(1, ge=1, le=10)
+    count_home: bool = True
+    count_phone: bool = True
+    count_video: bool = True
+    count_other: bool = False
+    disabled_home_visit_months: int = Field(3, ge=1, le=12)
+    high_risk_interval_days: int = Field(7, ge=1, le=31)
+    pause_when_away: bool = False
+    festival_window_before: int = Field(7, ge=0, le=30)
+    festival_window_after: int = Field(0, ge=0, le=30)
+
+
+class PolicyOut(Schema):
+    region: str
+    monthly_contacts: int
+    counted_methods: list[str]
+    disabled_home_visit_months: int
+    high_risk_interval_days: int
+    when_away: str
+
+
+@router.get("/regions/{code}/policy", response=PolicyOut, summary="区划的有效探访政策（含上级继承）")
+def get_policy(request: HttpRequest, code: str) -> PolicyOut:
+    region = Region.objects.filter(code=code).first()
+    if region is None or not scope_of(_user(request)).contains(region.path):
+        raise NotFound()
+    policy = PolicyBook().policy(region.path)
+    return PolicyOut(
+        region=code,
+        monthly_contacts=policy.monthly_contacts,
+        counted_methods=sorted(policy.counted_methods),
+        disabled_home_visit_months=policy.disabled_home_visit_months,
+        high_risk_interval_days=policy.high_risk_interval_days,
+        when_away=str(policy.when_away),
+    )
+
+
+@router.put("/regions/{code}/policy", response=PolicyOut, summary="设置区划的探访政策（只能比上级更严）")
+def put_policy(request: HttpRequest, code: str, payload: PolicyIn) -> PolicyOut:
+    save_policy(actor=_user(request), region_code=code, values=payload.dict())
+    return get_policy(request, code)
+
+
+class WeatherIn(Schema):
+    kind: str = Field(..., description="cold_wave 寒潮 / heat_wave 高温 / rainstorm 暴雨 / snow 暴雪")
+    starts_on: dt.date
+    ends_on: dt.date
+    groups: list[str] = Field(default_factory=list, description="须联系的类别，空为全部")
+    note: str = Field("", max_length=200)
+
+
+class WeatherOut(Schema):
+    id: int
+    kind: str
+    starts_on: dt.date
+    ends_on: dt.date
+    groups: list[str]
+
+
+@router.post(
+    "/regions/{code}/weather-events", response={201: WeatherOut}, summary="发布极端天气：期间内须联系所选类别的老人"
+)
+def post_weather(request: HttpRequest, code: str, payload: WeatherIn) -> Status[WeatherOut]:
+    event = declare_weather(
+        actor=_user(request),
+        region_code=code,
+        kind=payload.kind,
+        starts_on=payload.starts_on,
+        ends_on=payload.ends_on,
+        groups=payload.groups,
+        note=payload.note,
+    )
+    return Status(
+        201,
+        WeatherOut(
+            id=event.pk,
+            kind=event.kind,
+            starts_on=event.starts_on,
+            ends_on=event.ends_on,
+            groups=[g for g in event.groups.split(",") if g],
+        ),
     )

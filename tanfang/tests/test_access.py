@@ -204,6 +204,14 @@ RECORD_CASES = [
         {"kind": "cold_wave", "starts_on": "2026-11-20", "ends_on": "2026-11-22"},
     ),
     RecordCase("api-1:region_due", "get", lambda n: f"/api/v1/regions/{n['region']}/due"),
+    RecordCase("api-1:get_policy", "get", lambda n: f"/api/v1/regions/{n['region']}/policy"),
+    RecordCase("api-1:put_policy", "put", lambda n: f"/api/v1/regions/{n['region']}/policy", {"monthly_contacts": 2}),
+    RecordCase(
+        "api-1:post_weather",
+        "post",
+        lambda n: f"/api/v1/regions/{n['region']}/weather-events",
+        {"kind": "snow", "starts_on": "2026-11-20", "ends_on": "2026-11-21"},
+    ),
     RecordCase(
         "api-1:create_pairing",
         "post",

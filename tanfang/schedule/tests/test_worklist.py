@@ -280,3 +280,21 @@ def test_an_officer_sets_a_stricter_policy_and_declares_weather_through_the_page
     assert "不能低于上级要求的每月 2 次" in looser.content.decode()
     assert weather.status_code == 302
     assert "高温" in client.get("/schedule/410823/weather/").content.decode()
+
+
+def test_the_policy_and_weather_api(tree, officer_county_north, as_user):
+    client = as_user(officer_county_north)
+
+    stricter = client.put("/api/v1/regions/410823/policy", {"monthly_contacts": 2}, content_type="application/json")
+    looser = client.put("/api/v1/regions/410823001001/policy", {"monthly_contacts": 1}, content_type="application/json")
+    inherited = client.get("/api/v1/regions/410823001001/policy").json()
+    weather = client.post(
+        "/api/v1/regions/410823/weather-events",
+        {"kind": "snow", "starts_on": "2026-12-01", "ends_on": "2026-12-03", "groups": ["disabled"]},
+        content_type="application/json",
+    )
+
+    assert stricter.status_code == 200 and stricter.json()["monthly_contacts"] == 2
+    assert looser.status_code == 422 and looser.json()["errors"][0]["field"] == "monthly_contacts"
+    assert inherited["monthly_contacts"] == 2
+    assert weather.status_code == 201 and weather.json()["groups"] == ["disabled"]
