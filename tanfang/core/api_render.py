@@ -1,4 +1,4 @@
-"""JSON for the API with Chinese left readable (no \\uXXXX escapes)."""
+"""JSON for the API with Chinese left readable: characters as they are, not as escape sequences."""
 
 from __future__ import annotations
 

@@ -37,20 +37,8 @@ from tanfang.elders.models import (
 from tanfang.regions.models import Region
 from tanfang.regions.scoping import require_permission
 
-# The scalar fields an edit may change, in the order the audit shows them.
-SCALAR_FIELDS = (
-    "name",
-    "sex",
-    "birth_date",
-    "id_number_masked",
-    "phone_masked",
-    "phone2_masked",
-    "region_id",
-    "address",
-    "lives_at_registration",
-    "registered_region_id",
-    "registered_address",
-    "disability_certificate_masked",
+# Fields copied from the input as they are, with no encryption or lookup.
+COPIED_FIELDS = (
     "disability_grade",
     "disability_type",
     "ability_score",
@@ -67,6 +55,22 @@ SCALAR_FIELDS = (
     "preferred_visit_method",
     "risk_level",
     "note",
+)
+# The scalar fields an edit may change, in the order the audit shows them.
+SCALAR_FIELDS = (
+    "name",
+    "sex",
+    "birth_date",
+    "id_number_masked",
+    "phone_masked",
+    "phone2_masked",
+    "region_id",
+    "address",
+    "lives_at_registration",
+    "registered_region_id",
+    "registered_address",
+    "disability_certificate_masked",
+    *COPIED_FIELDS,
 )
 
 
@@ -152,24 +156,7 @@ def _apply_scalars(elder: Elder, data: ElderInput, actor: Actor) -> None:
     else:
         elder.disability_certificate_cipher = None
         elder.disability_certificate_masked = ""
-    for name in (
-        "disability_grade",
-        "disability_type",
-        "ability_score",
-        "ability_level",
-        "ability_assessed_on",
-        "subsistence",
-        "drinking_water_safe",
-        "electricity_safe",
-        "housing_safe",
-        "household_income",
-        "willingness",
-        "willingness_on",
-        "willingness_recorded_by",
-        "preferred_visit_method",
-        "risk_level",
-        "note",
-    ):
+    for name in COPIED_FIELDS:
         setattr(elder, name, getattr(data, name))
 
 
@@ -449,21 +436,6 @@ def input_from_elder(elder: Elder) -> ElderInput:
         registered_region_code=elder.registered_region_id or "",
         registered_address=elder.registered_address,
         disability_certificate=plain(elder.disability_certificate_cipher, CERTIFICATE_CONTEXT),
-        disability_grade=elder.disability_grade,
-        disability_type=elder.disability_type,
-        ability_score=elder.ability_score,
-        ability_level=elder.ability_level,
-        ability_assessed_on=elder.ability_assessed_on,
-        subsistence=elder.subsistence,
-        drinking_water_safe=elder.drinking_water_safe,
-        electricity_safe=elder.electricity_safe,
-        housing_safe=elder.housing_safe,
-        household_income=elder.household_income,
-        willingness=elder.willingness,
-        willingness_on=elder.willingness_on,
-        willingness_recorded_by=elder.willingness_recorded_by,
-        preferred_visit_method=elder.preferred_visit_method,
-        risk_level=elder.risk_level,
-        note=elder.note,
         registered_on=elder.registered_on,
+        **{name: getattr(elder, name) for name in COPIED_FIELDS},
     )
