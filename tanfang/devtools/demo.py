@@ -7,11 +7,12 @@ import multiprocessing
 import os
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import connection, connections, transaction
+from django.db.models import Q
 
 from tanfang.accounts.models import User
 from tanfang.audit.actions import Action
@@ -181,15 +182,21 @@ def _run_seed_job_in_child(job: _SeedJob) -> int:
         connections.close_all()  # a forked child's connection is its own; leave nothing open
 
 
-def seed_elders(*, count: int, seed: int, county: Region) -> int:
-    """Add synthetic elders to the county's villages until it holds `count` of them."""
-    existing = Elder.objects.filter(region_path__startswith=county.path).count()
+def seed_elders(*, count: int, seed: int, county: Region, also: Sequence[Region] = ()) -> int:
+    """Add synthetic elders to the villages of the county (and of the regions `also` names)
+    until they hold `count` of them; each village gets about the same number."""
+    areas = [county, *also]
+    within = Q()
+    for area in areas:
+        within |= Q(region_path__startswith=area.path)
+    existing = Elder.objects.filter(within).count()
     wanted = count - existing
     if wanted <= 0:
         return 0
     villages = [
         Village(code=r.code, name=r.name, path=r.path)
-        for r in Region.objects.filter(path__startswith=county.path, level=RegionLevel.VILLAGE).order_by("code")
+        for area in areas
+        for r in Region.objects.filter(path__startswith=area.path, level=RegionLevel.VILLAGE).order_by("code")
     ]
     if not villages:
         raise RuntimeError(f"区划 {county.code} 下没有村（居）数据，请先导入乡镇和村级区划")
