@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "tanfang.visitors",
     "tanfang.visits",
     "tanfang.schedule",
+    "tanfang.records",
     "tanfang.notifications",
     "tanfang.reports",
 ]
@@ -153,6 +154,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+MEDIA_ROOT = Path(os.environ.get("TANFANG_MEDIA_ROOT", VAR_DIR / "media"))  # visit photos; never served publicly
 STATICFILES_DIRS = [
     ("vendor/bootstrap", NODE_MODULES_DIR / "bootstrap" / "dist"),
     ("vendor/htmx", NODE_MODULES_DIR / "htmx.org" / "dist"),

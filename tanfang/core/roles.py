@@ -44,6 +44,7 @@ class Permission(enum.StrEnum):
     REVEAL_PERSONAL_DATA = "reveal_personal_data"
     MANAGE_VISITORS = "manage_visitors"
     VISIT = "visit"  # has a work list of paired elders
+    REVIEW_VISITS = "review_visits"  # decides on visits flagged by the verification signals
 
 
 _OFFICERS = {
@@ -70,6 +71,7 @@ _KEEP = frozenset(
         Permission.IMPORT_ELDERS,
         Permission.REVEAL_PERSONAL_DATA,
         Permission.MANAGE_VISITORS,
+        Permission.REVIEW_VISITS,
     }
 )
 

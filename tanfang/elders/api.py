@@ -162,24 +162,6 @@ class ElderPatch(Schema):
     assistance: list[AssistanceIn] | None = None
 
 
-_LISTS = {
-    "groups": inputs.GroupInput,
-    "contacts": inputs.ContactInput,
-    "supporters": inputs.SupporterInput,
-    "household": inputs.MemberInput,
-    "benefits": inputs.BenefitInput,
-    "assistance": inputs.AssistanceInput,
-}
-
-
-def _apply(target: ElderInput, values: dict[str, Any]) -> ElderInput:
-    for name, value in values.items():
-        if name in _LISTS:
-            value = None if value is None else [_LISTS[name](**item) for item in value]
-        setattr(target, name, value)
-    return target
-
-
 class GroupOut(Schema):
     group: str
     label: str
@@ -410,7 +392,7 @@ class DuplicateOut(Schema):
 
 @router.post("", response={201: ElderOut, 409: DuplicateOut}, summary="登记老年人")
 def create_elder(request: HttpRequest, payload: ElderIn) -> Status[Any]:
-    data = _apply(ElderInput(name="", id_number="", village_code=""), payload.dict())
+    data = inputs.apply_changes(ElderInput(name="", id_number="", village_code=""), payload.dict())
     try:
         elder = register_elder(actor=_user(request), data=data)
     except DuplicateElder as error:
@@ -434,7 +416,7 @@ def patch_elder(request: HttpRequest, elder_id: int, payload: ElderPatch) -> Sta
     actor = _user(request)
     elder = _fresh(request, elder_id)
     sent = payload.dict(exclude_unset=True)
-    data = _apply(input_from_elder(elder), sent)
+    data = inputs.apply_changes(input_from_elder(elder), sent)
     try:
         update_elder(actor=actor, elder=elder, data=data)
     except DuplicateElder as error:

@@ -9,6 +9,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -264,3 +265,23 @@ def is_old_old(birth_date: dt.date, today: dt.date) -> bool:
 
 
 ENDING_STATUSES = frozenset({Status.MOVED_OUT, Status.DECEASED})
+
+
+_LIST_INPUTS: dict[str, type] = {
+    "groups": GroupInput,
+    "contacts": ContactInput,
+    "supporters": SupporterInput,
+    "household": MemberInput,
+    "benefits": BenefitInput,
+    "assistance": AssistanceInput,
+}
+
+
+def apply_changes(target: ElderInput, values: dict[str, Any]) -> ElderInput:
+    """Set the given fields on an input; a list given (as dicts or inputs) replaces the whole list."""
+    for name, value in values.items():
+        if name in _LIST_INPUTS and value is not None:
+            kind = _LIST_INPUTS[name]
+            value = [item if isinstance(item, kind) else kind(**item) for item in value]
+        setattr(target, name, value)
+    return target

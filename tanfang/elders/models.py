@@ -139,6 +139,9 @@ class Elder(RegionOwned):
     phone2_index = models.CharField(max_length=64, blank=True, db_index=True)
     phone2_masked = models.CharField(_("备用电话"), max_length=20, blank=True)
     address = models.CharField(_("现居住地址"), max_length=200, blank=True)
+    # Where the home is, for checking where a home visit was made; set by an officer or from a visit.
+    home_latitude = models.DecimalField(_("住址纬度"), max_digits=9, decimal_places=6, null=True, blank=True)
+    home_longitude = models.DecimalField(_("住址经度"), max_digits=9, decimal_places=6, null=True, blank=True)
     # 人户分离: where the household is registered, when that is not where the elder lives.
     lives_at_registration = models.BooleanField(_("居住地与户籍地一致"), default=True)
     registered_region = models.ForeignKey(

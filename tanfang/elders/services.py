@@ -17,7 +17,7 @@ from tanfang.core.id_numbers import mask_id_number, mask_phone
 from tanfang.core.roles import Permission, RegionLevel, has_permission
 from tanfang.core.scope import Actor, scope_of
 from tanfang.core.time import local_today
-from tanfang.elders.inputs import ElderInput, check_elder_input, normalize_phone
+from tanfang.elders.inputs import ElderInput, apply_changes, check_elder_input, normalize_phone
 from tanfang.elders.models import (
     CERTIFICATE_CONTEXT,
     CONTACT_PHONE_CONTEXT,
@@ -118,11 +118,11 @@ def _check(actor: Actor, data: ElderInput, *, today: dt.date) -> None:
         raise ValidationFailed(errors=errors)
 
 
-def _apply_scalars(elder: Elder, data: ElderInput, actor: Actor) -> None:
+def _apply_scalars(elder: Elder, data: ElderInput, actor: Actor, *, village: Region | None = None) -> None:
     cipher = field_cipher()
     citizen = data.citizen_id
     assert citizen is not None
-    village = _village_for(actor, data.village_code, "village_code")
+    village = village or _village_for(actor, data.village_code, "village_code")
     elder.name = data.name
     elder.sex = str(citizen.sex)
     elder.birth_date = citizen.birth_date
@@ -309,6 +309,60 @@ def update_elder(*, actor: Actor, elder: Elder, data: ElderInput) -> Elder:
         if changes:
             record_event(actor=actor, action=Action.ELDER_UPDATED, subject=locked, changes=changes)
     return locked
+
+
+# What a visitor may correct during a visit: sections 1–4 of the record form, not who the elder is.
+VISIT_CORRECTABLE = frozenset(
+    {
+        "phone",
+        "phone2",
+        "address",
+        "lives_at_registration",
+        "registered_address",
+        "disability_certificate",
+        "disability_grade",
+        "disability_type",
+        "subsistence",
+        "drinking_water_safe",
+        "electricity_safe",
+        "housing_safe",
+        "household_income",
+        "contacts",
+        "supporters",
+        "household",
+        "benefits",
+        "assistance",
+    }
+)
+
+
+def correct_from_visit(*, actor: Actor, elder: Elder, changes: dict[str, Any], visit_id: int) -> dict[str, Any]:
+    """Write corrections made during a visit, with the visit as their source; return what changed.
+
+    The caller has already checked that the actor may record this visit (a paired visitor needs no
+    registry permission for this). Only VISIT_CORRECTABLE fields change; the village never does.
+    Must run inside the caller's transaction, so a bad correction stores nothing of the visit either.
+    """
+    unknown = sorted(set(changes) - VISIT_CORRECTABLE)
+    if unknown:
+        raise ValidationFailed(errors=[FieldError(name, _("探访时不能更正此项")) for name in unknown])
+    data = apply_changes(input_from_elder(elder), changes)
+    _check(actor, data, today=local_today())
+    locked = Elder.objects.select_for_update().get(pk=elder.pk)
+    before = {f: getattr(locked, f) for f in SCALAR_FIELDS} | _list_snapshot(locked)
+    _apply_scalars(locked, data, actor, village=locked.region)
+    locked.save()
+    _replace_lists(locked, data)
+    changed = diff(before, {f: getattr(locked, f) for f in SCALAR_FIELDS} | _list_snapshot(locked))
+    if changed:
+        record_event(
+            actor=actor,
+            action=Action.ELDER_UPDATED,
+            subject=locked,
+            changes=changed,
+            details={"source": "visit", "visit": visit_id},
+        )
+    return changed
 
 
 def change_status(*, actor: Actor, elder: Elder, status: str, since: dt.date, note: str = "") -> Elder:

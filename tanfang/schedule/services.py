@@ -147,9 +147,9 @@ def load_facts(
         groups[elder_id].add(group)
     visits: dict[int, list[Visit]] = defaultdict(list)
     since = today - dt.timedelta(days=LOOKBACK_DAYS)
-    for visit in Visit.objects.filter(elder_id__in=elder_ids, day__gte=since, outcome=Outcome.VISITED).only(
-        "elder_id", "day", "method"
-    ):
+    for visit in Visit.objects.filter(
+        elder_id__in=elder_ids, day__gte=since, outcome=Outcome.VISITED, rejected=False
+    ).only("elder_id", "day", "method"):
         visits[visit.elder_id].append(visit)
     result = {}
     for elder_id, elder in elders.items():

@@ -1,4 +1,4 @@
-"""Visits and attempts. The full record form (section 5) builds on this row in a later step."""
+"""Visits and attempts: the row the schedule counts. The filled-in record form is in tanfang.records."""
 
 from __future__ import annotations
 
@@ -42,6 +42,8 @@ class Visit(RegionOwned):
     minutes = models.PositiveSmallIntegerField(_("用时（分钟）"), null=True, blank=True)
     note = models.CharField(_("说明"), max_length=300, blank=True)
     client_id = models.UUIDField(unique=True)
+    # A reviewer found the visit was not made as recorded: it stays on file but no longer counts.
+    rejected = models.BooleanField(_("审核不通过"), default=False)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -58,4 +60,4 @@ class Visit(RegionOwned):
 
     @property
     def counts(self) -> bool:
-        return self.outcome == Outcome.VISITED
+        return self.outcome == Outcome.VISITED and not self.rejected

@@ -13,7 +13,7 @@ from tanfang.visits.models import Outcome, Visit
 
 def service_hours(visitor: Visitor, since: dt.date | None = None, until: dt.date | None = None) -> Decimal:
     """Hours a visitor served, from the minutes of their visits (attempts included: the trip was made)."""
-    visits = Visit.objects.filter(visitor=visitor, outcome__in=Outcome.values)
+    visits = Visit.objects.filter(visitor=visitor, outcome__in=Outcome.values, rejected=False)
     if since:
         visits = visits.filter(day__gte=since)
     if until:

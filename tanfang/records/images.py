@@ -1,0 +1,90 @@
+"""Signature and photo images: decoded, checked to be real images, hashed.
+
+A perceptual hash (difference hash, 64 bits) stays the same when a photo is re-compressed or
+resized, so one photo sent for two elders is found even when the files differ.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import re
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+from PIL import Image, UnidentifiedImageError
+
+MAX_SIGNATURE_BYTES = 512 * 1024
+MAX_PHOTO_BYTES = 8 * 1024 * 1024
+MAX_PHOTOS = 6
+MAX_PIXELS = 40_000_000
+SIGNATURE_FORMATS = {"PNG", "JPEG", "WEBP"}
+PHOTO_FORMATS = {"JPEG", "PNG", "WEBP", "HEIF", "MPO"}
+DATA_URL = re.compile(r"^data:image/[a-z0-9.+-]+;base64,", re.IGNORECASE)
+
+
+class BadImage(ValueError):
+    """The bytes are not an image we accept; the message is for the user."""
+
+
+@dataclass(frozen=True)
+class CheckedImage:
+    content: bytes
+    format: str
+    width: int
+    height: int
+
+
+def decode_base64(value: str, *, limit: int) -> bytes:
+    """Bytes from a data URL ("data:image/png;base64,…") or plain base64; refuse more than `limit`."""
+    text = DATA_URL.sub("", value.strip(), count=1)
+    if len(text) * 3 // 4 > limit + 3:
+        raise BadImage(_("图片不能超过%(mb)sMB") % {"mb": _megabytes(limit)})
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise BadImage(_("图片数据无法解码（应为 base64）")) from None
+
+
+def _megabytes(limit: int) -> str:
+    return f"{limit / 1024 / 1024:g}" if limit >= 1024 * 1024 else f"{limit / 1024 / 1024:.1f}"
+
+
+def check_image(content: bytes, *, limit: int, formats: set[str]) -> CheckedImage:
+    """Refuse anything too big, not an image, or of a format we do not take."""
+    if len(content) > limit:
+        raise BadImage(_("图片不能超过%(mb)sMB") % {"mb": _megabytes(limit)})
+    if not content:
+        raise BadImage(_("图片是空的"))
+    try:
+        with Image.open(io.BytesIO(content)) as image:
+            if image.width * image.height > MAX_PIXELS:
+                raise BadImage(_("图片像素过多"))
+            image.verify()
+            kind = (image.format or "").upper()
+            width, height = image.width, image.height
+    except BadImage:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise BadImage(_("不是有效的图片文件")) from None
+    if kind not in formats:
+        raise BadImage(_("不支持该图片格式（%(format)s）") % {"format": kind or "?"})
+    return CheckedImage(content=content, format=kind, width=width, height=height)
+
+
+def difference_hash(content: bytes) -> str:
+    """The 64-bit difference hash of an image, as 16 hex digits."""
+    with Image.open(io.BytesIO(content)) as image:
+        small = image.convert("L").resize((9, 8), Image.Resampling.LANCZOS)
+        pixels = list(small.getdata())
+    bits = 0
+    for row in range(8):
+        for col in range(8):
+            left, right = pixels[row * 9 + col], pixels[row * 9 + col + 1]
+            bits = (bits << 1) | (1 if left > right else 0)
+    return f"{bits:016x}"
+
+
+def hamming(a: str, b: str) -> int:
+    return (int(a, 16) ^ int(b, 16)).bit_count()

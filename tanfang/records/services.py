@@ -1,0 +1,484 @@
+"""Recording a visit on its form, reviewing flagged visits, loading form templates.
+
+`submit_record` is the one way a visit with its record is stored: everything is checked first,
+then the visit, its record, photos and registry corrections are written in one transaction, so
+a bad field stores nothing. The client's id makes a retried submission return the first one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Q
+from django.utils.translation import gettext as _
+
+from tanfang.audit.actions import Action
+from tanfang.audit.services import record_event
+from tanfang.core.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
+from tanfang.core.roles import Permission, has_permission
+from tanfang.core.scope import Actor, scope_of
+from tanfang.core.time import local_date, now
+from tanfang.elders.models import Elder
+from tanfang.elders.services import correct_from_visit
+from tanfang.records import images, verification
+from tanfang.records.formdefs import TemplateInvalid, check_answers, parse_definition
+from tanfang.records.models import FormTemplate, ReviewState, VisitPhoto, VisitRecord
+from tanfang.regions.models import Region
+from tanfang.schedule.services import PolicyBook, path_prefixes
+from tanfang.visitors.models import Pairing, Visitor
+from tanfang.visits.models import Method, Outcome, Visit
+
+FUTURE_TOLERANCE = dt.timedelta(minutes=5)
+METHOD_LABELS = dict(Method.choices)
+
+
+@dataclass(frozen=True)
+class Checkin:
+    at: dt.datetime | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    accuracy_m: int | None = None
+
+
+@dataclass
+class RecordInput:
+    """A visit as the visitor's phone (or a data-entry clerk) sends it."""
+
+    client_id: uuid.UUID
+    method: str
+    occurred_at: dt.datetime
+    outcome: str = Outcome.VISITED
+    answers: dict[str, Any] = field(default_factory=dict)
+    template_code: str = ""
+    template_version: int | None = None
+    note: str = ""
+    minutes: int | None = None
+    visitor_id: int | None = None  # data entry by an officer: whose visit it was
+    checkin: Checkin | None = None
+    visitor_signature: bytes | None = None
+    elder_signature: bytes | None = None
+    elder_unsigned_reason: str = ""
+    entered_by_name: str = ""
+    entry_signature: bytes | None = None
+    photos: list[bytes] = field(default_factory=list)
+    registry_confirmed: bool = False
+    corrections: dict[str, Any] = field(default_factory=dict)
+    set_home_location: bool = False
+
+
+def template_for(region_path: str) -> FormTemplate:
+    """The template used in a region: the nearest region's own (its own, then its parents'), else the
+    default for everywhere; of several there, the newest version."""
+    candidates = FormTemplate.objects.filter(active=True).filter(
+        Q(region_path__in=path_prefixes(region_path)) | Q(region__isnull=True)
+    )
+    best = max(candidates, key=lambda t: (len(t.region_path), t.created_at, t.version), default=None)
+    if best is None:
+        raise NotFound(_("没有可用的探访表单模板"))
+    return best
+
+
+def _template(data: RecordInput, elder: Elder, errors: list[FieldError]) -> FormTemplate | None:
+    if not data.template_code:
+        return template_for(elder.region_path)
+    rows = FormTemplate.objects.filter(code=data.template_code, active=True)
+    if data.template_version is not None:
+        rows = rows.filter(version=data.template_version)
+    template = rows.order_by("-version").first()
+    if template is None:
+        errors.append(FieldError("template", _("表单模板不存在或已停用")))
+    return template
+
+
+def visitor_paired_with(actor: Actor, elder: Elder) -> Visitor | None:
+    """The actor's own visitor profile, when it has an open pairing with the elder."""
+    return (
+        Visitor.objects.filter(
+            user_id=actor.pk, active=True, pairings__elder=elder, pairings__ended_on__isnull=True
+        ).first()
+        if getattr(actor, "pk", None)
+        else None
+    )
+
+
+def _who_visited(actor: Actor, elder: Elder, data: RecordInput) -> Visitor | None:
+    """Decide whose visit this is, or refuse: a paired visitor, or an officer entering a record."""
+    own = visitor_paired_with(actor, elder)
+    if own is not None and data.visitor_id in (None, own.pk):
+        return own
+    in_scope = scope_of(actor).contains(elder.region_path)
+    if in_scope and has_permission(actor.role, Permission.EDIT_ELDERS):
+        if data.visitor_id is None:
+            return None
+        visitor = Visitor.objects.filter(pk=data.visitor_id, pairings__elder=elder).first()
+        if visitor is None:
+            raise ValidationFailed(errors=[FieldError("visitor_id", _("该探访人员未与这位老人结对"))])
+        return visitor
+    if in_scope or Pairing.objects.filter(elder=elder, visitor__user_id=actor.pk).exists():
+        raise PermissionDenied(_("您没有与这位老人结对，不能记录对其的探访"))
+    raise NotFound()
+
+
+def _check_signature(value: bytes | None, name: str, errors: list[FieldError]) -> None:
+    if value is None:
+        return
+    try:
+        images.check_image(value, limit=images.MAX_SIGNATURE_BYTES, formats=images.SIGNATURE_FORMATS)
+    except images.BadImage as error:
+        errors.append(FieldError(name, _("签名：%(reason)s") % {"reason": error}))
+
+
+def _check(data: RecordInput, elder: Elder, template: FormTemplate | None, errors: list[FieldError]) -> list[str]:
+    """Check everything but the registry corrections; return the findings."""
+    if data.method not in Method.values:
+        errors.append(FieldError("method", _("探访方式不是有效的选项")))
+    if data.outcome not in Outcome.values:
+        errors.append(FieldError("outcome", _("结果不是有效的选项")))
+    visited = data.outcome == Outcome.VISITED
+    if visited and data.method in Method.values:
+        allowed = PolicyBook().policy(elder.region_path).counted_methods
+        if data.method not in allowed:
+            errors.append(
+                FieldError(
+                    "method",
+                    _("本地探访政策不认可“%(method)s”，可用：%(allowed)s")
+                    % {
+                        "method": METHOD_LABELS[data.method],
+                        "allowed": "、".join(str(METHOD_LABELS[m]) for m in Method.values if m in allowed),
+                    },
+                )
+            )
+    if data.occurred_at.tzinfo is None:
+        errors.append(FieldError("occurred_at", _("探访时间须带时区")))
+    elif data.occurred_at > now() + FUTURE_TOLERANCE:
+        errors.append(FieldError("occurred_at", _("探访时间不能晚于现在")))
+    elif local_date(data.occurred_at) < elder.registered_on:
+        errors.append(
+            FieldError(
+                "occurred_at",
+                _("探访日期不能早于老人的登记日期（%(day)s）") % {"day": elder.registered_on.isoformat()},
+            )
+        )
+    if data.minutes is not None and not 0 <= data.minutes <= 24 * 60:
+        errors.append(FieldError("minutes", _("用时应在0到1440分钟之间")))
+    if len(data.note) > 300:
+        errors.append(FieldError("note", _("说明不能超过300字")))
+    findings: list[str] = []
+    if template is not None:
+        checked = check_answers(template.form, data.answers, complete=visited)
+        errors.extend(checked.errors)
+        data.answers, findings = checked.answers, checked.findings
+    if not visited and not data.note.strip() and data.outcome == Outcome.MOVED:
+        errors.append(FieldError("note", _("老人已搬离时请说明去向或情况")))
+    if (
+        visited
+        and data.method == Method.HOME
+        and data.elder_signature is None
+        and not data.elder_unsigned_reason.strip()
+    ):
+        errors.append(FieldError("elder_signature", _("请老人签字，或填写老人未能签字的原因")))
+    _check_signature(data.visitor_signature, "visitor_signature", errors)
+    _check_signature(data.elder_signature, "elder_signature", errors)
+    _check_signature(data.entry_signature, "entry_signature", errors)
+    if len(data.photos) > images.MAX_PHOTOS:
+        errors.append(FieldError("photos", _("照片最多%(n)s张") % {"n": images.MAX_PHOTOS}))
+    for index, photo in enumerate(data.photos[: images.MAX_PHOTOS], start=1):
+        try:
+            images.check_image(photo, limit=images.MAX_PHOTO_BYTES, formats=images.PHOTO_FORMATS)
+        except images.BadImage as error:
+            errors.append(FieldError(f"photos.{index}", _("第%(n)s张照片：%(reason)s") % {"n": index, "reason": error}))
+    checkin = data.checkin
+    if checkin is not None:
+        if (checkin.latitude is None) != (checkin.longitude is None):
+            errors.append(FieldError("checkin", _("签到位置须同时有经度和纬度")))
+        elif (
+            checkin.latitude is not None
+            and checkin.longitude is not None
+            and not (-90 <= checkin.latitude <= 90 and -180 <= checkin.longitude <= 180)
+        ):
+            errors.append(FieldError("checkin", _("签到位置的经纬度超出范围")))
+        if checkin.at is not None and checkin.at.tzinfo is None:
+            errors.append(FieldError("checkin", _("签到时间须带时区")))
+    if data.set_home_location and (checkin is None or checkin.latitude is None):
+        errors.append(FieldError("set_home_location", _("没有签到位置，不能设为老人住址位置")))
+    return findings
+
+
+def _position(latitude: Any, longitude: Any) -> verification.Position | None:
+    if latitude is None or longitude is None:
+        return None
+    return verification.Position(float(latitude), float(longitude))
+
+
+def _signals(visit: Visit, record: VisitRecord, elder: Elder, photo_hashes: list[str]) -> list[verification.Flag]:
+    position = _position(record.checkin_latitude, record.checkin_longitude)
+    home = _position(elder.home_latitude, elder.home_longitude)
+    rules = verification.Rules(**getattr(settings, "TANFANG_VERIFICATION", {}))
+    others: list[verification.OtherVisit] = []
+    if visit.visitor_id and visit.method == Method.HOME:
+        window = dt.timedelta(minutes=rules.window_minutes)
+        nearby = (
+            Visit.objects.filter(
+                visitor_id=visit.visitor_id,
+                method=Method.HOME,
+                outcome=Outcome.VISITED,
+                occurred_at__range=(visit.occurred_at - window, visit.occurred_at + window),
+            )
+            .exclude(elder_id=elder.pk)
+            .select_related("record", "elder")[:20]
+        )
+        for other in nearby:
+            place = None
+            other_record = getattr(other, "record", None)
+            if other_record is not None:
+                place = _position(other_record.checkin_latitude, other_record.checkin_longitude)
+            place = place or _position(other.elder.home_latitude, other.elder.home_longitude)
+            others.append(verification.OtherVisit(other.pk, other.occurred_at, place))
+    reused: list[int] = []
+    if photo_hashes:
+        exact = VisitPhoto.objects.filter(phash__in=photo_hashes).exclude(elder_id=elder.pk)
+        reused = list(exact.values_list("visit_id", flat=True)[:10])
+        if not reused and visit.visitor_id:
+            since = now() - dt.timedelta(days=180)
+            recent = VisitPhoto.objects.filter(visitor_id=visit.visitor_id, created_at__gte=since).exclude(
+                elder_id=elder.pk
+            )
+            for other_id, other_hash in recent.values_list("visit_id", "phash")[:2000]:
+                if any(images.hamming(other_hash, mine) <= 4 for mine in photo_hashes):
+                    reused.append(other_id)
+    facts = verification.VisitFacts(
+        home_visit=visit.method == Method.HOME and visit.outcome == Outcome.VISITED,
+        occurred_at=visit.occurred_at,
+        submitted_at=record.submitted_at,
+        checkin_at=record.checkin_at,
+        position=position,
+        home=home,
+    )
+    return verification.check(facts, others=others, reused_photo_visits=reused, rules=rules)
+
+
+def submit_record(*, actor: Actor, elder: Elder, data: RecordInput) -> tuple[Visit, bool]:
+    """Store a visit (or an attempt) with its record once. Returns (visit, created).
+
+    The same client id sent again returns the first visit and changes nothing.
+    """
+    existing = Visit.objects.filter(client_id=data.client_id).first()
+    if existing is not None:
+        if existing.elder_id != elder.pk:
+            raise ValidationFailed(errors=[FieldError("client_id", _("该记录编号已用于其他老人"))])
+        return existing, False
+    if elder.merged_into_id:
+        raise NotFound()
+    visitor = _who_visited(actor, elder, data)
+    errors: list[FieldError] = []
+    template = _template(data, elder, errors)
+    findings = _check(data, elder, template, errors)
+    if errors:
+        raise ValidationFailed(errors=errors)
+    assert template is not None
+    received = now()
+    photo_files = [(hashlib.sha256(p).hexdigest(), images.difference_hash(p), p) for p in data.photos]
+    try:
+        with transaction.atomic():
+            locked = Elder.objects.select_for_update().get(pk=elder.pk)
+            visited = data.outcome == Outcome.VISITED
+            number = None
+            if visited:
+                top = VisitRecord.objects.filter(visit__elder_id=locked.pk).aggregate(top=Max("number"))["top"]
+                number = (top or 0) + 1
+            visit = Visit.objects.create(
+                elder=locked,
+                visitor=visitor,
+                method=data.method,
+                outcome=data.outcome,
+                occurred_at=data.occurred_at,
+                day=local_date(data.occurred_at),
+                minutes=data.minutes if data.minutes is not None else _minutes(data, received),
+                note=data.note.strip(),
+                client_id=data.client_id,
+                recorded_by=actor if getattr(actor, "pk", None) else None,  # type: ignore[misc]
+                region_id=locked.region_id,
+                region_path=locked.region_path,
+            )
+            checkin = data.checkin or Checkin()
+            record = VisitRecord(
+                visit=visit,
+                template=template,
+                number=number,
+                answers=data.answers,
+                findings=findings,
+                registry_confirmed=data.registry_confirmed,
+                checkin_at=checkin.at,
+                checkin_latitude=_decimal(checkin.latitude),
+                checkin_longitude=_decimal(checkin.longitude),
+                checkin_accuracy_m=checkin.accuracy_m,
+                submitted_at=received,
+                visitor_signature=data.visitor_signature,
+                elder_signature=data.elder_signature,
+                elder_unsigned_reason=data.elder_unsigned_reason.strip()[:100],
+                entered_by_name=data.entered_by_name.strip()[:50],
+                entry_signature=data.entry_signature,
+                region_id=locked.region_id,
+                region_path=locked.region_path,
+            )
+            if data.corrections:
+                try:
+                    changed = correct_from_visit(actor=actor, elder=locked, changes=data.corrections, visit_id=visit.pk)
+                except ValidationFailed as error:
+                    raise ValidationFailed(
+                        errors=[FieldError(f"corrections.{e.field}", e.message) for e in error.errors]
+                    ) from None
+                record.corrections = sorted(changed)
+            if data.set_home_location and checkin.latitude is not None and checkin.longitude is not None:
+                _set_home(actor, locked, checkin, visit.pk)
+            for sha, phash, content in photo_files:
+                photo = VisitPhoto(
+                    visit=visit,
+                    elder_id=locked.pk,
+                    visitor_id=visitor.pk if visitor else None,
+                    sha256=sha,
+                    phash=phash,
+                    size=len(content),
+                )
+                photo.image.save(f"{sha}.jpg", ContentFile(content), save=False)
+                photo.save()
+            flags = _signals(visit, record, locked, [h for _sha, h, _c in photo_files])
+            record.flags = [f.as_dict() for f in flags]
+            record.review_state = ReviewState.PENDING if flags else ReviewState.NONE
+            record.save(force_insert=True)
+            record_event(
+                actor=actor,
+                action=Action.VISIT_RECORDED,
+                subject=locked,
+                details={
+                    "visit": visit.pk,
+                    "method": data.method,
+                    "outcome": data.outcome,
+                    "day": visit.day,
+                    "number": number,
+                    "template": str(template),
+                    "findings": findings,
+                    "flags": [f.code for f in flags],
+                },
+            )
+    except IntegrityError:  # the same client id arrived twice at once
+        again = Visit.objects.filter(client_id=data.client_id).first()
+        if again is None:
+            raise
+        return again, False
+    return visit, True
+
+
+def _minutes(data: RecordInput, received: dt.datetime) -> int | None:
+    """Time spent, when the phone checked in: from check-in to submission, at most a day."""
+    if data.checkin is None or data.checkin.at is None or data.checkin.at.tzinfo is None:
+        return None
+    spent = (received - data.checkin.at).total_seconds() / 60
+    return round(spent) if 0 <= spent <= 24 * 60 else None
+
+
+def _decimal(value: float | None) -> Decimal | None:
+    return None if value is None else Decimal(str(round(value, 6)))
+
+
+def _set_home(actor: Actor, elder: Elder, checkin: Checkin, visit_id: int) -> None:
+    old = (elder.home_latitude, elder.home_longitude)
+    elder.home_latitude = _decimal(checkin.latitude)
+    elder.home_longitude = _decimal(checkin.longitude)
+    elder.save(update_fields=["home_latitude", "home_longitude", "updated_at"])
+    record_event(
+        actor=actor,
+        action=Action.ELDER_UPDATED,
+        subject=elder,
+        changes={
+            "home_location": {
+                "old": [str(v) if v is not None else None for v in old],
+                "new": [str(elder.home_latitude), str(elder.home_longitude)],
+            }
+        },
+        details={"source": "visit", "visit": visit_id},
+    )
+
+
+# --- review ------------------------------------------------------------------------------
+
+
+def review_record(*, actor: Actor, record: VisitRecord, outcome: str, note: str = "", method: str = "") -> VisitRecord:
+    """Decide on a flagged visit: confirmed, corrected (its method) or rejected (it stops counting)."""
+    if not has_permission(actor.role, Permission.REVIEW_VISITS) or not scope_of(actor).contains(record.region_path):
+        raise NotFound()
+    errors: list[FieldError] = []
+    if outcome not in (ReviewState.CONFIRMED, ReviewState.CORRECTED, ReviewState.REJECTED):
+        errors.append(FieldError("outcome", _("请选择审核结果")))
+    if outcome == ReviewState.CORRECTED and method not in Method.values:
+        errors.append(FieldError("method", _("更正时请选择实际的探访方式")))
+    if outcome in (ReviewState.CORRECTED, ReviewState.REJECTED) and not note.strip():
+        errors.append(FieldError("note", _("更正或不予认可时请写明理由")))
+    if len(note) > 300:
+        errors.append(FieldError("note", _("审核意见不能超过300字")))
+    if errors:
+        raise ValidationFailed(errors=errors)
+    with transaction.atomic():
+        locked = VisitRecord.objects.select_for_update().select_related("visit").get(pk=record.pk)
+        visit = locked.visit
+        changes: dict[str, Any] = {"review_state": {"old": locked.review_state, "new": outcome}}
+        if outcome == ReviewState.CORRECTED and method != visit.method:
+            changes["method"] = {"old": visit.method, "new": method}
+            visit.method = method
+        rejected = outcome == ReviewState.REJECTED
+        if rejected != visit.rejected:
+            changes["rejected"] = {"old": visit.rejected, "new": rejected}
+            visit.rejected = rejected
+        visit.save(update_fields=["method", "rejected"])  # the schedule refreshes after commit
+        locked.review_state = outcome
+        locked.review_note = note.strip()
+        locked.reviewed_by_id = actor.pk
+        locked.reviewed_at = now()
+        locked.save(update_fields=["review_state", "review_note", "reviewed_by", "reviewed_at"])
+        record_event(
+            actor=actor,
+            action=Action.VISIT_REVIEWED,
+            subject=visit.elder,
+            changes=changes,
+            details={"visit": visit.pk, "note": note.strip()},
+        )
+    return locked
+
+
+# --- templates ---------------------------------------------------------------------------
+
+
+def load_template(*, actor: Actor | None, document: Any, region: Region | None = None) -> FormTemplate:
+    """Add a template, or a new version of one (versions are never changed once stored)."""
+    try:
+        form = parse_definition(document)
+    except TemplateInvalid as error:
+        raise ValidationFailed(errors=[FieldError("definition", str(error))]) from None
+    with transaction.atomic():
+        latest = FormTemplate.objects.select_for_update().filter(code=form.code).order_by("-version").first()
+        if latest is not None and latest.definition == document and latest.region_id == (region.pk if region else None):
+            return latest
+        template = FormTemplate.objects.create(
+            code=form.code,
+            version=(latest.version + 1) if latest else 1,
+            name=form.name,
+            definition=document,
+            region=region,
+            region_path=region.path if region else "",
+        )
+        record_event(
+            actor=actor,
+            action=Action.FORM_TEMPLATE_LOADED,
+            subject=template,
+            region_path=region.path if region else None,
+            details={"code": template.code, "version": template.version},
+        )
+    return template
