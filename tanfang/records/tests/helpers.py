@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import uuid
+from typing import Any
 
 from PIL import Image
 
@@ -60,7 +61,7 @@ def daytime(hours_ago: int = 0) -> dt.datetime:
 
 
 def record_input(**changes) -> RecordInput:
-    values = {
+    values: dict[str, Any] = {
         "client_id": uuid.uuid4(),
         "method": "home",
         "occurred_at": daytime(),

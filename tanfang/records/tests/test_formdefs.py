@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tanfang.records.formdefs import TemplateInvalid, check_answers, describe, parse_definition
+from tanfang.records.formdefs import Item, TemplateInvalid, check_answers, describe, parse_definition
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "form_templates"
 HENAN = json.loads((TEMPLATES / "henan-2023.json").read_text(encoding="utf-8"))
@@ -31,6 +31,12 @@ FULL = {
 }
 
 
+def item(code: str) -> Item:
+    found = parse_definition(HENAN).item(code)
+    assert found is not None
+    return found
+
+
 def test_the_henan_form_has_every_item_of_section_5_in_the_form_order():
     form = parse_definition(HENAN)
 
@@ -49,8 +55,8 @@ def test_the_henan_form_has_every_item_of_section_5_in_the_form_order():
         "needs",
         "suggestions",
     ]
-    assert [o.label for o in form.item("water_gas").options] == ["安全", "较安全", "不安全"]
-    assert [o.label for o in form.item("daily_care").options] == ["无变化", "较好", "较差"]
+    assert [o.label for o in item("water_gas").options] == ["安全", "较安全", "不安全"]
+    assert [o.label for o in item("daily_care").options] == ["无变化", "较好", "较差"]
 
 
 def test_a_full_answer_is_kept_and_its_findings_named():
@@ -107,12 +113,10 @@ def test_a_serious_illness_needs_its_name():
 
 
 def test_answers_read_as_a_person_reads_them():
-    form = parse_definition(HENAN)
-
-    assert describe(form.item("household_members"), {"option": "more", "count": 2}) == "增加2人"
-    assert describe(form.item("illness"), {"option": "serious", "text": "脑梗"}) == "严重（脑梗）"
-    assert describe(form.item("needs"), {"text": "助浴"}) == "助浴"
-    assert describe(form.item("speech"), None) == ""
+    assert describe(item("household_members"), {"option": "more", "count": 2}) == "增加2人"
+    assert describe(item("illness"), {"option": "serious", "text": "脑梗"}) == "严重（脑梗）"
+    assert describe(item("needs"), {"text": "助浴"}) == "助浴"
+    assert describe(item("speech"), None) == ""
 
 
 def test_another_province_form_is_only_data():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,7 @@ AT = dt.datetime(2026, 11, 20, 10, 0, tzinfo=LOCAL_TZ)
 
 
 def facts(**changes) -> VisitFacts:
-    values = {
+    values: dict[str, Any] = {
         "home_visit": True,
         "occurred_at": AT,
         "submitted_at": AT + dt.timedelta(minutes=20),
