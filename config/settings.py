@@ -154,6 +154,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+# A visit record may carry up to 6 photos of 8 MB, sent as base64 in JSON.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 72 * 1024 * 1024
 MEDIA_ROOT = Path(os.environ.get("TANFANG_MEDIA_ROOT", VAR_DIR / "media"))  # visit photos; never served publicly
 STATICFILES_DIRS = [
     ("vendor/bootstrap", NODE_MODULES_DIR / "bootstrap" / "dist"),

@@ -15,6 +15,7 @@ urlpatterns = [
     path("visitors/", include("tanfang.visitors.urls")),
     path("", include("tanfang.schedule.urls")),
     path("visits/", include("tanfang.visits.urls")),
+    path("records/", include("tanfang.records.urls")),
     path("audit/", include("tanfang.audit.urls")),
     path("api/v1/", api.urls),
 ]

@@ -23,6 +23,7 @@ NAVIGATION = [
     NavItem("home", _("首页"), None),
     NavItem("schedule:worklist", _("我的探访"), Permission.VISIT),
     NavItem("schedule:home", _("探访进度"), Permission.VIEW_ELDERS),
+    NavItem("records:review_list", _("探访核查"), Permission.REVIEW_VISITS),
     NavItem("elders:list", _("老年人台账"), Permission.VIEW_ELDERS),
     NavItem("visitors:list", _("探访人员"), Permission.VIEW_ELDERS),
     NavItem("regions:browse", _("行政区划"), Permission.VIEW_REGIONS),

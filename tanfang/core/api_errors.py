@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -60,6 +62,16 @@ def install_error_handlers(api: NinjaAPI) -> None:
         errors = [{"field": _field_name(e.get("loc", ())), "message": _pydantic_message(e)} for e in exc.errors]
         summary = "；".join(f"{e['field']}：{e['message']}" if e["field"] else e["message"] for e in errors)
         return respond(request, 422, ErrorCode.VALIDATION_FAILED, summary or _("输入有误"), errors=errors)
+
+    @api.exception_handler(RequestDataTooBig)
+    def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
+        return respond(
+            request,
+            413,
+            ErrorCode.VALIDATION_FAILED,
+            _("提交的内容过大（不能超过 %(mb)sMB），请压缩照片后再试") % {"mb": limit},
+        )
 
     @api.exception_handler(AuthenticationError)
     def not_authenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -24,10 +25,12 @@ from tanfang.accounts.models import ApiToken, User
 from tanfang.audit.models import AuditEvent
 from tanfang.devtools.factories import make_elder
 from tanfang.elders.models import Elder, ElderGroup, EmergencyContact, ImportBatch, ImportConflict, StatusChange
+from tanfang.records.models import VisitRecord
 from tanfang.regions.models import Region, UserRegion
 from tanfang.schedule.models import ElderDue, RecomputeJob, RegionPolicy, WeatherEvent
 from tanfang.tests.routes import Route, all_routes
 from tanfang.visitors.models import Pairing, Visitor
+from tanfang.visits.models import Visit
 
 PUBLIC_ROUTES = {"healthz", "accounts:login", "set_language", "api-1:create_token"}
 # API paths shared by a public and a private operation: the public method only.
@@ -100,6 +103,8 @@ def fingerprint() -> list[object]:
         list(ElderDue.objects.order_by("pk").values()),
         list(RegionPolicy.objects.order_by("pk").values()),
         list(WeatherEvent.objects.order_by("pk").values()),
+        list(Visit.objects.order_by("pk").values()),
+        list(VisitRecord.objects.order_by("pk").values("pk", "review_state", "answers")),
         AuditEvent.objects.count(),
     ]
 
@@ -113,6 +118,22 @@ class RecordCase:
 
 
 AWAY: dict[str, object] = {"status": "away", "since": "2026-11-01"}
+# A phone call: no signature needed. The answers every Henan form requires.
+CHANGES = ("household_members", "speech", "mobility", "illness", "mental", "economy", "family_support", "daily_care")
+ANSWERS: dict[str, object] = {code: "same" for code in CHANGES}  # noqa: C420 — typed as the bodies are
+ANSWERS.update(housing="safe", electricity="safe", water_gas="safe")
+API_VISIT: dict[str, object] = {
+    "client_id": "7d3c1b2a-0000-4000-8000-000000000001",
+    "method": "phone",
+    "occurred_at": "2026-11-20T10:00:00+08:00",
+    "answers": ANSWERS,
+}
+PAGE_VISIT: dict[str, object] = {
+    "client_id": "7d3c1b2a-0000-4000-8000-000000000002",
+    "method": "phone",
+    "outcome": "visited",
+    "occurred_at": "2026-11-20T10:00",
+} | {f"a-{code}": value for code, value in ANSWERS.items()}
 RECORD_CASES = [
     RecordCase("regions:detail", "get", lambda n: f"/regions/{n['region']}/"),
     RecordCase("users:detail", "get", lambda n: f"/users/{n['user']}/"),
@@ -219,6 +240,17 @@ RECORD_CASES = [
         {"elder_id": "ELDER", "visitor_id": "VISITOR"},
     ),
     RecordCase("api-1:commit_import_endpoint", "post", lambda n: f"/api/v1/elders/imports/{n['batch']}/commit"),
+    RecordCase("records:new", "get", lambda n: f"/records/elders/{n['elder']}/new/"),
+    RecordCase("records:new", "post", lambda n: f"/records/elders/{n['elder']}/new/", PAGE_VISIT),
+    RecordCase("records:elder_visits", "get", lambda n: f"/records/elders/{n['elder']}/"),
+    RecordCase("records:detail", "get", lambda n: f"/records/visits/{n['visit']}/"),
+    RecordCase("records:review", "post", lambda n: f"/records/visits/{n['visit']}/review/", {"outcome": "confirmed"}),
+    RecordCase("records:village_forms", "get", lambda n: f"/records/villages/{n['region']}/forms.pdf?month=2026-11"),
+    RecordCase("api-1:create_visit", "post", lambda n: f"/api/v1/elders/{n['elder']}/visits", API_VISIT),
+    RecordCase("api-1:list_elder_visits", "get", lambda n: f"/api/v1/elders/{n['elder']}/visits"),
+    RecordCase("api-1:get_visit", "get", lambda n: f"/api/v1/visits/{n['visit']}"),
+    RecordCase("api-1:visit_form_pdf", "get", lambda n: f"/api/v1/visits/{n['visit']}/form.pdf"),
+    RecordCase("api-1:review_visit", "post", lambda n: f"/api/v1/visits/{n['visit']}/review", {"outcome": "confirmed"}),
 ]
 
 
@@ -250,6 +282,19 @@ def north_records(tree, officer_county_north, worker_village_north):
     from tanfang.schedule.models import RecomputeJob
 
     job = RecomputeJob.objects.create(region_path="410000/410800/410823/")
+    from tanfang.records.services import RecordInput, submit_record
+
+    visit, _ = submit_record(
+        actor=officer_county_north,
+        elder=elder,
+        data=RecordInput(
+            client_id=uuid.UUID("7d3c1b2a-0000-4000-8000-0000000000aa"),
+            method="home",
+            occurred_at=dt.datetime(2026, 11, 18, 10, tzinfo=dt.UTC),
+            answers=ANSWERS,
+            elder_unsigned_reason="不识字",
+        ),
+    )
     conflict = ImportConflict.objects.create(
         batch=batch, line=2, elder=elder, field="name", current_value="王建国", incoming_value="王建华"
     )
@@ -263,6 +308,7 @@ def north_records(tree, officer_county_north, worker_village_north):
         "visitor": visitor.pk,
         "pairing": pairing.pk,
         "job": job.pk,
+        "visit": visit.pk,
     }
 
 
@@ -316,6 +362,7 @@ def test_out_of_scope_and_missing_records_look_the_same(case, north_records, off
         "visitor": 999999,
         "pairing": 999999,
         "job": 999999,
+        "visit": 999999,
     }
 
     outside, absent = _call(client, case, north_records), _call(client, case, missing)
@@ -360,6 +407,7 @@ LIST_CASES = [
     ListCase("visitors:list", "/visitors/"),
     ListCase("visitors:unpaired", "/visitors/unpaired/"),
     ListCase("api-1:list_visitors", "/api/v1/visitors"),
+    ListCase("records:review_list", "/records/review/"),
 ]
 
 # Routes that neither name a record nor list records of a region.
@@ -383,6 +431,7 @@ OTHER_ROUTES = {
     "schedule:worklist",
     "api-1:get_worklist",
     "schedule:home",  # redirects to the user's own region
+    "api-1:list_form_templates",  # the forms themselves: no one's data
 }
 
 

@@ -13,7 +13,7 @@ from tanfang.core.time import LOCAL_TZ, now
 from tanfang.records.services import Checkin, RecordInput
 
 JIANSHE = "410823001001"
-FULL_ANSWERS = {
+FULL_ANSWERS: dict[str, Any] = {
     "household_members": "same",
     "speech": "same",
     "mobility": "worse",

@@ -1,0 +1,308 @@
+"""Visit record endpoints: record a visit, read one, an elder's history, templates, review."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any, cast
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema, Status
+
+from tanfang.accounts.models import User
+from tanfang.core.errors import FieldError, ValidationFailed
+from tanfang.core.paging import page_of
+from tanfang.elders.api import ElderPatch
+from tanfang.records import images, printing
+from tanfang.records.formdefs import describe
+from tanfang.records.models import FormTemplate, VisitRecord
+from tanfang.records.selectors import elder_for_visits, get_record_for_review, get_visit_for, visits_of_elder
+from tanfang.records.services import Checkin, RecordInput, review_record, submit_record, template_for
+from tanfang.records.verification import flag_message
+from tanfang.regions.models import Region
+from tanfang.visits.models import Method, Outcome, Visit
+
+router = Router(tags=["visit records"])
+
+
+def _user(request: HttpRequest) -> User:
+    return cast(User, request.user)
+
+
+class CheckinIn(Schema):
+    at: dt.datetime | None = Field(None, description="打开记录页（签到）的时间")
+    latitude: float | None = None
+    longitude: float | None = None
+    accuracy_m: int | None = Field(None, ge=0)
+
+
+class SignaturesIn(Schema):
+    visitor: str | None = Field(None, description="探访人员签名：PNG/JPEG 的 data URL 或 base64")
+    elder: str | None = Field(None, description="被探访人签名")
+    entry: str | None = Field(None, description="信息录入人签名（他人代录时）")
+
+
+class RecordIn(Schema):
+    client_id: uuid.UUID = Field(..., description="客户端生成的记录编号；重复提交同一编号只保存一次")
+    method: str = Field(..., description="home 上门探访 / phone 电话问候 / video 互联网音（视）频探访 / other 其他")
+    outcome: str = Field("visited", description="visited 已探访；未探访：nobody_home / refused / in_hospital / moved")
+    occurred_at: dt.datetime = Field(..., description="探访时间（须带时区）")
+    template: str | None = Field(None, description="表单模板编码；不填则用老人所在地区的模板")
+    template_version: int | None = None
+    answers: dict[str, Any] = Field(default_factory=dict, description="按事项编码：{option, count, text}")
+    note: str = Field("", max_length=300, description="说明；未探访时写明原因")
+    minutes: int | None = None
+    visitor_id: int | None = Field(None, description="代录时：实际探访的人员")
+    checkin: CheckinIn | None = None
+    signatures: SignaturesIn | None = None
+    elder_unsigned_reason: str = Field("", max_length=100)
+    entered_by_name: str = Field("", max_length=50)
+    photos: list[str] = Field(default_factory=list, description="照片（base64），每张不超过 8MB，最多 6 张")
+    registry_confirmed: bool = Field(False, description="已与老人核对基本信息（第一至四部分）")
+    corrections: ElderPatch | None = Field(None, description="核对时更正的基本信息，写入台账并注明来源")
+    set_home_location: bool = Field(False, description="把签到位置记为老人住址位置")
+
+
+class AnswerOut(Schema):
+    section: str
+    item: str
+    label: str
+    answer: dict[str, Any] | None
+    text: str
+    finding: bool
+
+
+class FlagOut(Schema):
+    code: str
+    message: str
+
+
+class VisitOut(Schema):
+    id: int
+    elder_id: int
+    elder_name: str
+    visitor_id: int | None
+    visitor_name: str
+    method: str
+    method_label: str
+    outcome: str
+    outcome_label: str
+    counts: bool
+    occurred_at: dt.datetime
+    day: dt.date
+    minutes: int | None
+    note: str
+    number: int | None = Field(None, description="第几次探访（按老人自动编号）")
+    template: str | None
+    template_version: int | None
+    answers: list[AnswerOut]
+    findings: list[str]
+    registry_confirmed: bool
+    corrections: list[str]
+    checkin_at: dt.datetime | None
+    has_position: bool
+    signed_by_visitor: bool
+    signed_by_elder: bool
+    elder_unsigned_reason: str
+    entered_by_name: str
+    photo_count: int
+    flags: list[FlagOut]
+    review_state: str
+    review_note: str
+    form_pdf: str
+
+
+def visit_out(visit: Visit) -> VisitOut:
+    record: VisitRecord | None = getattr(visit, "record", None)
+    answers: list[AnswerOut] = []
+    if record is not None:
+        for section in record.template.form.sections:
+            for item in section.items:
+                given = record.answers.get(item.code)
+                answers.append(
+                    AnswerOut(
+                        section=section.code,
+                        item=item.code,
+                        label=item.title(),
+                        answer=given,
+                        text=describe(item, given),
+                        finding=item.code in record.findings,
+                    )
+                )
+    return VisitOut(
+        id=visit.pk,
+        elder_id=visit.elder_id,
+        elder_name=visit.elder.name,
+        visitor_id=visit.visitor_id,
+        visitor_name=visit.visitor.name if visit.visitor else "",
+        method=visit.method,
+        method_label=str(Method(visit.method).label),
+        outcome=visit.outcome,
+        outcome_label=str(Outcome(visit.outcome).label),
+        counts=visit.counts,
+        occurred_at=visit.occurred_at,
+        day=visit.day,
+        minutes=visit.minutes,
+        note=visit.note,
+        number=record.number if record else None,
+        template=record.template.code if record else None,
+        template_version=record.template.version if record else None,
+        answers=answers,
+        findings=list(record.findings) if record else [],
+        registry_confirmed=record.registry_confirmed if record else False,
+        corrections=list(record.corrections) if record else [],
+        checkin_at=record.checkin_at if record else None,
+        has_position=bool(record and record.checkin_latitude is not None),
+        signed_by_visitor=bool(record and record.visitor_signature),
+        signed_by_elder=bool(record and record.elder_signature),
+        elder_unsigned_reason=record.elder_unsigned_reason if record else "",
+        entered_by_name=record.entered_by_name if record else "",
+        photo_count=visit.photos.count(),
+        flags=[FlagOut(code=f["code"], message=flag_message(f)) for f in (record.flags if record else [])],
+        review_state=record.review_state if record else "",
+        review_note=record.review_note if record else "",
+        form_pdf=f"/api/v1/visits/{visit.pk}/form.pdf",
+    )
+
+
+def _decode(value: str | None, name: str, limit: int, errors: list[FieldError]) -> bytes | None:
+    if not value:
+        return None
+    try:
+        return images.decode_base64(value, limit=limit)
+    except images.BadImage as error:
+        errors.append(FieldError(name, str(error)))
+        return None
+
+
+def record_input(payload: RecordIn) -> RecordInput:
+    """The API's body as the service's input; undecodable images are named field by field."""
+    errors: list[FieldError] = []
+    signatures = payload.signatures or SignaturesIn(visitor=None, elder=None, entry=None)
+    visitor_sig = _decode(signatures.visitor, "visitor_signature", images.MAX_SIGNATURE_BYTES, errors)
+    elder_sig = _decode(signatures.elder, "elder_signature", images.MAX_SIGNATURE_BYTES, errors)
+    entry_sig = _decode(signatures.entry, "entry_signature", images.MAX_SIGNATURE_BYTES, errors)
+    photos = []
+    for index, raw in enumerate(payload.photos[: images.MAX_PHOTOS + 1], start=1):
+        try:
+            photos.append(images.decode_base64(raw, limit=images.MAX_PHOTO_BYTES))
+        except images.BadImage as error:
+            errors.append(FieldError(f"photos.{index}", _("第%(n)s张照片：%(reason)s") % {"n": index, "reason": error}))
+    if errors:
+        raise ValidationFailed(errors=errors)
+    checkin = payload.checkin
+    return RecordInput(
+        client_id=payload.client_id,
+        method=payload.method,
+        outcome=payload.outcome,
+        occurred_at=payload.occurred_at,
+        template_code=payload.template or "",
+        template_version=payload.template_version,
+        answers=payload.answers,
+        note=payload.note,
+        minutes=payload.minutes,
+        visitor_id=payload.visitor_id,
+        checkin=Checkin(
+            at=checkin.at, latitude=checkin.latitude, longitude=checkin.longitude, accuracy_m=checkin.accuracy_m
+        )
+        if checkin
+        else None,
+        visitor_signature=visitor_sig,
+        elder_signature=elder_sig,
+        entry_signature=entry_sig,
+        elder_unsigned_reason=payload.elder_unsigned_reason,
+        entered_by_name=payload.entered_by_name,
+        photos=photos,
+        registry_confirmed=payload.registry_confirmed,
+        corrections=payload.corrections.dict(exclude_unset=True) if payload.corrections else {},
+        set_home_location=payload.set_home_location,
+    )
+
+
+@router.post(
+    "/elders/{int:elder_id}/visits",
+    response={200: VisitOut, 201: VisitOut},
+    summary="记录一次探访或未遇（重复提交同一 client_id 只保存一次，返回 200）",
+)
+def create_visit(request: HttpRequest, elder_id: int, payload: RecordIn) -> Status[VisitOut]:
+    actor = _user(request)
+    elder = elder_for_visits(actor, elder_id)
+    visit, created = submit_record(actor=actor, elder=elder, data=record_input(payload))
+    return Status(201 if created else 200, visit_out(get_visit_for(actor, visit.pk)))
+
+
+@router.get("/visits/{int:visit_id}", response=VisitOut, summary="一次探访的完整记录")
+def get_visit(request: HttpRequest, visit_id: int) -> VisitOut:
+    return visit_out(get_visit_for(_user(request), visit_id))
+
+
+class VisitPageQuery(Schema):
+    page: int = Field(1, ge=1)
+    page_size: int = Field(20, ge=1, le=200)
+
+
+class VisitPageOut(Schema):
+    items: list[VisitOut]
+    page: int
+    page_size: int
+    has_next: bool
+
+
+@router.get("/elders/{int:elder_id}/visits", response=VisitPageOut, summary="老人的探访记录（分页，最新在前）")
+def list_elder_visits(request: HttpRequest, elder_id: int, query: Query[VisitPageQuery]) -> VisitPageOut:
+    elder = elder_for_visits(_user(request), elder_id)
+    page = page_of(visits_of_elder(elder).prefetch_related("photos"), page=query.page, page_size=query.page_size)
+    return VisitPageOut(
+        items=[visit_out(v) for v in page.items], page=page.page, page_size=page.page_size, has_next=page.has_next
+    )
+
+
+@router.get("/visits/{int:visit_id}/form.pdf", summary="打印探访关爱服务记录表（A4，一式两份）")
+def visit_form_pdf(request: HttpRequest, visit_id: int) -> HttpResponse:
+    visit = get_visit_for(_user(request), visit_id)
+    content = printing.print_visits(actor=_user(request), visits=[visit])
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="visit-{visit.pk}.pdf"'
+    return response
+
+
+class ReviewIn(Schema):
+    outcome: str = Field(..., description="confirmed 核实无误 / corrected 已更正 / rejected 不予认可")
+    note: str = Field("", max_length=300)
+    method: str = Field("", description="更正时：实际的探访方式")
+
+
+@router.post("/visits/{int:visit_id}/review", response=VisitOut, summary="审核有核查提示的探访（记入审计）")
+def review_visit(request: HttpRequest, visit_id: int, payload: ReviewIn) -> VisitOut:
+    actor = _user(request)
+    record = get_record_for_review(actor, visit_id)
+    review_record(actor=actor, record=record, outcome=payload.outcome, note=payload.note, method=payload.method)
+    return visit_out(get_visit_for(actor, visit_id))
+
+
+class TemplateOut(Schema):
+    code: str
+    version: int
+    name: str
+    region_code: str | None
+    definition: dict[str, Any]
+
+
+class TemplateQuery(Schema):
+    region: str | None = Field(None, description="只返回该区划在用的模板")
+
+
+@router.get("/form-templates", response=list[TemplateOut], summary="探访表单模板（数据定义，按版本）")
+def list_form_templates(request: HttpRequest, query: Query[TemplateQuery]) -> list[TemplateOut]:
+    if query.region:
+        region = Region.objects.filter(code=query.region).first()
+        if region is None:
+            raise ValidationFailed(errors=[FieldError("region", _("区划代码不存在"))])
+        rows = [template_for(region.path)]
+    else:
+        rows = list(FormTemplate.objects.filter(active=True).order_by("code", "version"))
+    return [
+        TemplateOut(code=t.code, version=t.version, name=t.name, region_code=t.region_id, definition=dict(t.definition))
+        for t in rows
+    ]

@@ -1,0 +1,434 @@
+"""The printed record form (特殊困难老年人探访关爱服务记录表), in the layout of the Henan plan's attachment.
+
+Each visit prints as two copies on A4 — one kept by the county civil-affairs department, one by the
+township, as the form's note asks — with all six sections: the elder (1), the household (2),
+living conditions (3), assistance received (4), the visit with its signatures (5) and care
+services (6, left to be filled in by hand until care services are recorded here). Chinese is set
+in Noto Sans SC, embedded (subset) in the file, so the PDF reads the same on any machine.
+
+Full ID and phone numbers are printed only for users who may reveal them; everyone else gets the
+masked values. Every print is audited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Iterable, Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import (
+    BaseDocTemplate,
+    Flowable,
+    Frame,
+    Image,
+    KeepTogether,
+    PageBreak,
+    PageTemplate,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from tanfang.audit.actions import Action
+from tanfang.audit.services import record_event
+from tanfang.core.crypto import field_cipher
+from tanfang.core.roles import Permission, has_permission
+from tanfang.core.scope import Actor, scope_of
+from tanfang.elders.models import (
+    CERTIFICATE_CONTEXT,
+    CONTACT_PHONE_CONTEXT,
+    MEMBER_ID_CONTEXT,
+    PHONE_CONTEXT,
+    Elder,
+    Group,
+    HelpingUnit,
+    Subsistence,
+)
+from tanfang.records.formdefs import FormDefinition
+from tanfang.records.models import VisitRecord
+from tanfang.regions.models import Region
+from tanfang.visits.models import Method, Outcome, Visit
+
+FONT = "NotoSansSC"
+FONT_BOLD = "NotoSansSC-Bold"
+CHECKED, UNCHECKED = "■", "□"
+COPIES = (gettext_lazy("第一联：县级民政部门存档"), gettext_lazy("第二联：乡镇（街道）存档"))
+PAGE_WIDTH = A4[0] - 24 * mm
+
+
+def font_dir() -> Path:
+    return Path(settings.NODE_MODULES_DIR) / "@expo-google-fonts" / "noto-sans-sc"
+
+
+@cache
+def register_fonts() -> None:
+    """Load the font once per process (reading the 10 MB file takes a fifth of a second)."""
+    directory = font_dir()
+    regular = directory / "400Regular" / "NotoSansSC_400Regular.ttf"
+    bold = directory / "700Bold" / "NotoSansSC_700Bold.ttf"
+    if not regular.exists():
+        raise RuntimeError(f"找不到中文字体 {regular}，请先运行 make setup（npm ci）")
+    pdfmetrics.registerFont(TTFont(FONT, str(regular)))
+    pdfmetrics.registerFont(TTFont(FONT_BOLD, str(bold if bold.exists() else regular)))
+
+
+@cache
+def _styles() -> dict[str, ParagraphStyle]:
+    base = ParagraphStyle("cell", fontName=FONT, fontSize=9, leading=12, wordWrap="CJK")
+    return {
+        "cell": base,
+        "small": ParagraphStyle("small", parent=base, fontSize=8, leading=10),
+        "label": ParagraphStyle("label", parent=base, fontName=FONT_BOLD),
+        "title": ParagraphStyle("title", parent=base, fontName=FONT_BOLD, fontSize=15, leading=20, alignment=TA_CENTER),
+        "section": ParagraphStyle("section", parent=base, fontName=FONT_BOLD, fontSize=10.5, leading=15),
+        "right": ParagraphStyle("right", parent=base, alignment=2),
+    }
+
+
+def _p(text: object, style: str = "cell") -> Paragraph:
+    escaped = str(text if text is not None else "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return Paragraph(escaped.replace("\n", "<br/>"), _styles()[style])
+
+
+def _box(on: bool | None, label: str) -> str:
+    return f"{CHECKED if on else UNCHECKED} {label}"
+
+
+def _yes_no(value: bool | None) -> str:
+    return f"{_box(value is True, _('是'))}  {_box(value is False, _('否'))}"
+
+
+def _grid(rows: list[list[Any]], widths: Sequence[float], spans: Iterable[tuple[Any, ...]] = ()) -> Table:
+    table = Table(rows, colWidths=[w * PAGE_WIDTH for w in widths])
+    style: list[Any] = [
+        ("GRID", (0, 0), (-1, -1), 0.6, colors.black),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("FONT", (0, 0), (-1, -1), FONT, 9),
+        ("TOPPADDING", (0, 0), (-1, -1), 2.5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+    ]
+    style += [("SPAN", *span) for span in spans]
+    table.setStyle(TableStyle(style))
+    return table
+
+
+def _signature(content: Any, width_mm: float = 32) -> Flowable | Paragraph:
+    if not content:
+        return _p("")
+    data = bytes(content)
+    try:
+        image = Image(io.BytesIO(data))
+    except (OSError, ValueError):  # a stored signature is checked on the way in; never let one break a print
+        return _p(_("（签名无法显示）"), "small")
+    ratio = image.imageHeight / image.imageWidth if image.imageWidth else 0.4
+    width = width_mm * mm
+    height = min(width * ratio, 14 * mm)
+    return Image(io.BytesIO(data), width=height / ratio if ratio else width, height=height)
+
+
+class _Facts:
+    """What one form needs, read once: the elder's registry, the visit, its record."""
+
+    def __init__(self, visit: Visit, *, full: bool, regions: dict[str, Region]) -> None:
+        self.visit = visit
+        self.record: VisitRecord | None = getattr(visit, "record", None)
+        elder: Elder = visit.elder
+        self.elder = elder
+        cipher = field_cipher()
+
+        def shown(token: Any, masked: str, context: str) -> str:
+            if full and token:
+                return cipher.decrypt(bytes(token), context=context)
+            return masked
+
+        self.phone = shown(elder.phone_cipher, elder.phone_masked, PHONE_CONTEXT)
+        self.certificate = shown(
+            elder.disability_certificate_cipher, elder.disability_certificate_masked, CERTIFICATE_CONTEXT
+        )
+        self.groups = {g.group for g in elder.groups.all() if g.until is None}
+        contacts = sorted(elder.contacts.all(), key=lambda c: c.position)
+        self.contact = contacts[0] if contacts else None
+        self.contact_phone = (
+            shown(self.contact.phone_cipher, self.contact.phone_masked, CONTACT_PHONE_CONTEXT) if self.contact else ""
+        )
+        self.household = [
+            (m, shown(m.id_number_cipher, m.id_number_masked, MEMBER_ID_CONTEXT))
+            for m in sorted(elder.household.all(), key=lambda m: m.position)
+        ]
+        self.benefits = list(elder.benefits.all())
+        self.assistance = list(elder.assistance.all())
+        codes = [c for c in elder.region_path.split("/") if c]
+        names = [regions[c].name if c in regions else "" for c in codes]
+        self.county, self.township, self.village = [*names, "", "", "", "", ""][2:5]
+
+
+def _section1(f: _Facts) -> list[Flowable]:
+    e = f.elder
+    g = f.groups
+    rows: list[list[Any]] = [
+        [_p(_("家庭住址"), "label"), _p(f"{f.county}  {f.township}  {f.village}\n{e.address}"), "", "",
+         _p(_("是否居住在户籍所在地"), "label"), _p(_yes_no(e.lives_at_registration))],
+        [_p(_("被探访人姓名"), "label"), _p(e.name), _p(_("联系电话"), "label"), _p(f.phone),
+         _p(_("紧急联系人及电话"), "label"),
+         _p(f"{f.contact.name}（{f.contact.relation}）{f.contact_phone}" if f.contact else "")],
+        [_p(_("是否残疾"), "label"), _p(_yes_no(bool(e.disability_grade or f.certificate or e.disability_type))),
+         _p(_("残疾人证号"), "label"), _p(f.certificate),
+         _p(_("是否独居、空巢"), "label"), _p(_yes_no(bool(g & {Group.LIVING_ALONE, Group.EMPTY_NEST})))],
+        [_p(_("是否留守"), "label"), _p(_yes_no(Group.LEFT_BEHIND in g)),
+         _p(_("是否失能"), "label"), _p(_yes_no(Group.DISABLED in g)),
+         _p(_("是否计划生育特殊家庭老年人"), "label"), _p(_yes_no(Group.SPECIAL_FAMILY in g))],
+    ]  # fmt: skip
+    return [
+        _p(_("一、探访对象基本情况"), "section"),
+        _grid(rows, [0.13, 0.17, 0.12, 0.18, 0.2, 0.2], spans=[((1, 0), (3, 0))]),
+    ]
+
+
+def _section2(f: _Facts) -> list[Flowable]:
+    header = [_p(t, "label") for t in (_("序号"), _("姓名"), _("性别"), _("公民身份号码"), _("与户主关系"),
+                                        _("健康状况"), _("是否为低保对象/特困人员"))]  # fmt: skip
+    rows = [header]
+    subsistence = dict(Subsistence.choices)
+    for index, (member, number) in enumerate(f.household, start=1):
+        rows.append(
+            [_p(index), _p(member.name), _p(member.get_sex_display() if member.sex else ""), _p(number),
+             _p(member.relation_to_head), _p(member.health), _p(subsistence.get(member.subsistence, _("否")))]
+        )  # fmt: skip
+    while len(rows) < 5:
+        rows.append([_p(len(rows)), *[_p("") for _ in range(6)]])
+    return [_p(_("二、家庭基本情况（户主在前）"), "section"), _grid(rows, [0.07, 0.13, 0.07, 0.25, 0.13, 0.15, 0.2])]
+
+
+def _section3(f: _Facts) -> list[Flowable]:
+    e = f.elder
+    benefits = "；".join(f"{b.get_kind_display()} {b.monthly_amount}元" for b in f.benefits) or _("无")
+    income = f"{e.household_income}" if e.household_income is not None else ""
+    rows: list[list[Any]] = [
+        [_p(_("饮水是否安全"), "label"), _p(_yes_no(e.drinking_water_safe)),
+         _p(_("生活用电是否安全"), "label"), _p(_yes_no(e.electricity_safe))],
+        [_p(_("住房是否安全"), "label"), _p(_yes_no(e.housing_safe)),
+         _p(_("家庭每月收入（元）"), "label"), _p(income)],
+        [_p(_("家庭每月领取养老保险、社会救助和社会福利补贴等情况"), "label"), _p(benefits), "", ""],
+    ]  # fmt: skip
+    return [_p(_("三、家庭生活条件"), "section"), _grid(rows, [0.2, 0.3, 0.2, 0.3], spans=[((1, 2), (3, 2))])]
+
+
+def _section4(f: _Facts) -> list[Flowable]:
+    used = {a.unit_type for a in f.assistance}
+    units = "  ".join(_box(code in used, str(label)) for code, label in HelpingUnit.choices)
+    names = "；".join(a.unit_name for a in f.assistance if a.unit_name)
+    people = "；".join(a.responsible_person for a in f.assistance if a.responsible_person)
+    measures = "；".join(a.measures for a in f.assistance if a.measures)
+    rows = [
+        [_p(_("帮扶单位（组织）"), "label"), _p(units + (f"\n{names}" if names else ""))],
+        [_p(_("帮扶责任人"), "label"), _p(people)],
+        [_p(_("帮扶措施"), "label"), _p(measures)],
+    ]
+    return [_p(_("四、已享受帮扶情况"), "section"), _grid(rows, [0.2, 0.8])]
+
+
+def _section5(f: _Facts) -> list[Flowable]:
+    visit, record = f.visit, f.record
+    methods = "  ".join(_box(visit.method == code, str(label)) for code, label in Method.choices)
+    day = visit.day
+    number = record.number if record and record.number else ""
+    head = _("第 %(n)s 次开展探访　　%(y)s 年 %(m)s 月 %(d)s 日") % {
+        "n": number,
+        "y": day.year,
+        "m": day.month,
+        "d": day.day,
+    }
+    rows: list[list[Any]] = [[_p(_("探访方式"), "label"), _p(methods)], [_p(_("探访次数及日期"), "label"), _p(head)]]
+    if visit.outcome != Outcome.VISITED:
+        rows.append([_p(_("未能探访"), "label"), _p(f"{Outcome(visit.outcome).label}　{visit.note}")])
+    form: FormDefinition | None = record.template.form if record else None
+    answers = record.answers if record else {}
+    if form is not None:
+        for item in form.items:
+            given = answers.get(item.code) or {}
+            if item.kind == "text":
+                rows.append([_p(item.label, "label"), _p(given.get("text", ""))])
+                continue
+            parts = []
+            for option in item.options:
+                chosen = given.get("option") == option.code
+                label = option.label
+                if option.detail == "count":
+                    label += f" {given.get('count', '__') if chosen else '__'} 人"
+                elif option.detail == "text":
+                    label += f"：{given.get('text', '') if chosen else '______'}"
+                parts.append(_box(chosen, label))
+            rows.append([_p(item.label, "label"), _p("  ".join(parts))])
+    if visit.outcome == Outcome.VISITED and visit.note:
+        rows.append([_p(_("说明"), "label"), _p(visit.note)])
+    signatures: list[list[Any]] = [
+        [_p(_("信息录入人（签字）"), "label"), _p(_("被探访人（签字）"), "label"), _p(_("探访人员（签字）"), "label")],
+        [
+            [_signature(record.entry_signature), _p(record.entered_by_name, "small")] if record else _p(""),
+            [_signature(record.elder_signature),
+             _p(_("未签字原因：%(r)s") % {"r": record.elder_unsigned_reason}, "small")
+             if record.elder_unsigned_reason else _p("")] if record else _p(""),
+            [_signature(record.visitor_signature), _p(visit.visitor.name if visit.visitor else "", "small")]
+            if record else _p(""),
+        ],
+    ]  # fmt: skip
+    sign_table = Table(signatures, colWidths=[PAGE_WIDTH / 3] * 3)
+    sign_table.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.6, colors.black),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("MINROWHEIGHT", (0, 1), (-1, 1), 16 * mm),
+            ]
+        )
+    )
+    return [_p(_("五、探访情况"), "section"), _grid(rows, [0.2, 0.8]), KeepTogether([sign_table])]
+
+
+def _section6() -> list[Flowable]:
+    rows = [
+        [_p(_("第 ___ 次开展关爱　　____ 年 ___ 月 ___ 日"), "cell")],
+        [_p(_("关爱服务情况：") + "\n\n\n")],
+        [_p(_("服务人员签字（盖章）：　　　　　　　　　　　年　　月　　日"))],
+        [_p(_("老年人服务满意度评价：") + "\n")],
+    ]
+    return [_p(_("六、关爱服务情况"), "section"), _grid(rows, [1.0])]
+
+
+def _form(f: _Facts, copy: str) -> list[Flowable]:
+    day = f.visit.day
+    heading = Table(
+        [
+            [
+                _p(copy, "small"),
+                _p(_("%(y)s 年 %(m)s 月 %(d)s 日") % {"y": day.year, "m": day.month, "d": day.day}, "right"),
+            ]
+        ],
+        colWidths=[PAGE_WIDTH / 2] * 2,
+    )
+    return [
+        _p(_("特殊困难老年人探访关爱服务记录表"), "title"),
+        heading,
+        Spacer(0, 2 * mm),
+        *_section1(f),
+        Spacer(0, 2 * mm),
+        *_section2(f),
+        Spacer(0, 2 * mm),
+        *_section3(f),
+        Spacer(0, 2 * mm),
+        *_section4(f),
+        Spacer(0, 2 * mm),
+        *_section5(f),
+        Spacer(0, 2 * mm),
+        KeepTogether(_section6()),
+        Spacer(0, 2 * mm),
+        _p(_("备注：此表一式两份，县级民政部门、乡镇（街道）各存档一份。"), "small"),
+    ]
+
+
+def _ymd(day: dt.date) -> dict[str, int]:
+    return {"y": day.year, "m": day.month, "d": day.day}
+
+
+def _footer(canvas: Any, doc: Any) -> None:
+    canvas.saveState()
+    canvas.setFont(FONT, 7.5)
+    canvas.drawRightString(A4[0] - 12 * mm, 8 * mm, _("第 %(n)s 页") % {"n": doc.page})
+    canvas.restoreState()
+
+
+def render(visits: Sequence[Visit], *, full: bool) -> bytes:
+    """The forms of these visits, each in duplicate, as one PDF."""
+    register_fonts()
+    codes = {c for v in visits for c in v.elder.region_path.split("/") if c}
+    regions = {r.code: r for r in Region.objects.filter(code__in=codes)}
+    out = io.BytesIO()
+    doc = BaseDocTemplate(
+        out,
+        pagesize=A4,
+        leftMargin=12 * mm,
+        rightMargin=12 * mm,
+        topMargin=10 * mm,
+        bottomMargin=12 * mm,
+        title=_("特殊困难老年人探访关爱服务记录表"),
+        author="Tanfang",
+        subject=", ".join(str(v.pk) for v in visits[:20]),
+    )
+    frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="form")
+    doc.addPageTemplates([PageTemplate(id="A4", frames=[frame], onPage=_footer)])
+    story: list[Flowable] = []
+    for visit in visits:
+        facts = _Facts(visit, full=full, regions=regions)
+        for copy in COPIES:
+            if story:
+                story.append(PageBreak())
+            story.extend(_form(facts, str(copy)))
+    if not story:
+        story.append(_p(_("没有符合条件的探访记录"), "title"))
+    doc.build(story)
+    return out.getvalue()
+
+
+def _prefetched(visits: Iterable[Visit]) -> list[Visit]:
+    ids = [v.pk for v in visits]
+    rows = (
+        Visit.objects.filter(pk__in=ids)
+        .select_related("elder", "visitor", "record", "record__template")
+        .prefetch_related(
+            "elder__groups", "elder__contacts", "elder__household", "elder__benefits", "elder__assistance"
+        )
+    )
+    order = {pk: i for i, pk in enumerate(ids)}
+    return sorted(rows, key=lambda v: order[v.pk])
+
+
+def may_print_in_full(actor: Actor, visits: Sequence[Visit]) -> bool:
+    scope = scope_of(actor)
+    return has_permission(actor.role, Permission.REVEAL_PERSONAL_DATA) and all(
+        scope.contains(v.region_path) for v in visits
+    )
+
+
+def print_visits(*, actor: Actor | None, visits: Sequence[Visit], full: bool | None = None) -> bytes:
+    """Print visits the caller has already been allowed to see; audited. `actor=None`: the command line."""
+    rows = _prefetched(visits)
+    if full is None:
+        full = actor is None or may_print_in_full(actor, rows)
+    content = render(rows, full=full)
+    with transaction.atomic():
+        record_event(
+            actor=actor,
+            action=Action.VISIT_FORM_PRINTED,
+            subject=rows[0].elder if len(rows) == 1 else None,
+            region_path=rows[0].region_path if rows else None,
+            details={"visits": [v.pk for v in rows][:500], "count": len(rows), "full": full},
+        )
+    return content
+
+
+def visits_of_village_month(village: Region, year: int, month: int) -> list[Visit]:
+    """A village's visits and attempts of a month, in the order they happened."""
+    first = dt.date(year, month, 1)
+    following = dt.date(year + (month == 12), month % 12 + 1, 1)
+    return list(
+        Visit.objects.filter(region_path__startswith=village.path, day__gte=first, day__lt=following).order_by(
+            "day", "occurred_at", "pk"
+        )
+    )

@@ -1,0 +1,145 @@
+// The visit recording page: a draft kept in this browser until the server has it, check-in time
+// and position, signatures drawn with a finger, and the detail box an answer asks for.
+// The record's id (client_id) is part of the draft, so sending it again after a failure or a
+// reload can never store it twice.
+(function () {
+  "use strict";
+
+  // The page after a successful submission names the elder whose draft can now go.
+  var saved = document.querySelector("[data-saved-elder]");
+  if (saved && saved.dataset.savedElder) {
+    try { localStorage.removeItem("tanfang-draft-" + saved.dataset.savedElder); } catch (e) { /* private mode */ }
+  }
+
+  var form = document.getElementById("visit-form");
+  if (!form) return;
+  var key = "tanfang-draft-" + form.dataset.elder;
+  var skip = { csrfmiddlewaretoken: true };
+
+  function fields() {
+    return Array.prototype.filter.call(form.elements, function (el) {
+      return el.name && !skip[el.name] && el.type !== "file" && el.type !== "submit" && el.type !== "button";
+    });
+  }
+
+  function save() {
+    var values = {};
+    fields().forEach(function (el) {
+      if (el.type === "radio") { if (el.checked) values[el.name] = el.value; }
+      else if (el.type === "checkbox") { values[el.name] = el.checked; }
+      else { values[el.name] = el.value; }
+    });
+    try { localStorage.setItem(key, JSON.stringify({ values: values, at: new Date().toISOString() })); } catch (e) { /* full or private */ }
+  }
+
+  function restore() {
+    var raw = null;
+    try { raw = localStorage.getItem(key); } catch (e) { return false; }
+    if (!raw) return false;
+    var draft;
+    try { draft = JSON.parse(raw); } catch (e) { return false; }
+    var values = draft.values || {};
+    fields().forEach(function (el) {
+      if (!(el.name in values)) return;
+      if (el.type === "radio") el.checked = values[el.name] === el.value;
+      else if (el.type === "checkbox") el.checked = !!values[el.name];
+      else el.value = values[el.name];
+    });
+    return true;
+  }
+
+  // A page re-shown by the server after an error already holds what was sent; the draft only
+  // fills a fresh page (a reload, or coming back after the network failed).
+  var fresh = !document.querySelector("[data-testid=errors]");
+  if (fresh && restore()) {
+    var note = document.querySelector("[data-draft-note]");
+    if (note) note.classList.remove("d-none");
+  }
+
+  // Check-in: when the page was first opened for this record, and where the phone was.
+  if (!form.checkin_at.value) form.checkin_at.value = new Date().toISOString();
+  var place = document.querySelector("[data-position]");
+  function showPlace(text) { place.textContent = text; }
+  if (form.latitude.value) {
+    showPlace(place.dataset.got + " ±" + Math.round(form.accuracy.value || 0) + "m");
+  } else if (navigator.geolocation) {
+    navigator.geolocation.getCurrentPosition(function (p) {
+      form.latitude.value = p.coords.latitude.toFixed(6);
+      form.longitude.value = p.coords.longitude.toFixed(6);
+      form.accuracy.value = Math.round(p.coords.accuracy);
+      showPlace(place.dataset.got + " ±" + Math.round(p.coords.accuracy) + "m");
+      save();
+    }, function () { showPlace(place.dataset.none); }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+  } else {
+    showPlace(place.dataset.none);
+  }
+
+  // The number or text an answer asks for appears only when that answer is chosen.
+  function details() {
+    form.querySelectorAll("[data-detail-for]").forEach(function (box) {
+      var chosen = form.querySelector('input[name="a-' + box.dataset.detailFor + '"]:checked');
+      var show = !!chosen && chosen.dataset.detail === box.dataset.kind;
+      box.classList.toggle("d-none", !show);
+      box.disabled = !show;
+    });
+  }
+
+  // An attempt that was not a visit needs no answers or signatures.
+  function outcome() {
+    var visited = form.outcome.value === "visited";
+    document.querySelectorAll("[data-visit-only]").forEach(function (part) { part.classList.toggle("d-none", !visited); });
+  }
+
+  // Signatures: drawn with a finger or a mouse, kept as PNG data URLs in hidden fields.
+  form.querySelectorAll("canvas[data-signature]").forEach(function (canvas) {
+    var field = form.elements[canvas.dataset.signature];
+    var ctx = canvas.getContext("2d");
+    var drawing = false;
+    var drawn = false;
+    function fit() {
+      var width = canvas.clientWidth || 300;
+      if (canvas.width !== width) canvas.width = width;
+      ctx.lineWidth = 2.5; ctx.lineCap = "round"; ctx.lineJoin = "round"; ctx.strokeStyle = "#111";
+      if (field.value) {
+        var image = new Image();
+        image.onload = function () { ctx.drawImage(image, 0, 0, canvas.width, canvas.height); };
+        image.src = field.value;
+      }
+    }
+    function point(event) {
+      var box = canvas.getBoundingClientRect();
+      return { x: (event.clientX - box.left) * canvas.width / box.width, y: (event.clientY - box.top) * canvas.height / box.height };
+    }
+    canvas.style.touchAction = "none";
+    canvas.addEventListener("pointerdown", function (event) {
+      drawing = true; drawn = true;
+      var p = point(event);
+      ctx.beginPath(); ctx.moveTo(p.x, p.y);
+      canvas.setPointerCapture(event.pointerId);
+    });
+    canvas.addEventListener("pointermove", function (event) {
+      if (!drawing) return;
+      var p = point(event);
+      ctx.lineTo(p.x, p.y); ctx.stroke();
+    });
+    function finish() {
+      if (!drawing) return;
+      drawing = false;
+      if (drawn) { field.value = canvas.toDataURL("image/png"); save(); }
+    }
+    canvas.addEventListener("pointerup", finish);
+    canvas.addEventListener("pointercancel", finish);
+    var clear = form.querySelector('[data-clear="' + canvas.dataset.signature + '"]');
+    if (clear) clear.addEventListener("click", function () {
+      ctx.clearRect(0, 0, canvas.width, canvas.height); field.value = ""; drawn = false; save();
+    });
+    fit();
+  });
+
+  form.addEventListener("change", function () { details(); outcome(); save(); });
+  form.addEventListener("input", save);
+  form.addEventListener("submit", save);  // if the network fails now, nothing typed is lost
+  details();
+  outcome();
+  save();
+})();

@@ -1,0 +1,142 @@
+"""The recording page, a record's page, the elder's history and the review queue."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+
+import pytest
+
+from tanfang.records.models import VisitRecord
+from tanfang.records.services import submit_record
+from tanfang.records.tests.helpers import FULL_ANSWERS, daytime, png, record_input
+from tanfang.visits.models import Visit
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+def form(**changes) -> dict:
+    values = {
+        "client_id": str(uuid.uuid4()),
+        "method": "home",
+        "outcome": "visited",
+        "occurred_at": daytime().strftime("%Y-%m-%dT%H:%M"),
+        "elder_signature": "data:image/png;base64," + base64.b64encode(png()).decode(),
+        "registry_confirmed": "on",
+    }
+    for code, answer in FULL_ANSWERS.items():
+        if isinstance(answer, str):
+            values[f"a-{code}" if code not in ("needs", "suggestions") else f"a-{code}-text"] = answer
+        else:
+            values[f"a-{code}"] = answer["option"]
+            values[f"a-{code}-text"] = answer["text"]
+    return values | changes
+
+
+def test_the_page_shows_every_item_with_last_times_answer(paired, as_user):
+    submit_record(actor=paired.user, elder=paired.elder, data=record_input())
+
+    page = as_user(paired.user).get(f"/records/elders/{paired.elder.pk}/new/").content.decode()
+
+    labels = (
+        "家庭成员 语言表达能力 行动能力 疾病情况 精神状态 住房安全 用电安全 用水用气安全 经济状况 家庭赡养 生活照料"
+    )
+    for label in [*labels.split(), "老年人服务需求", "实施关爱服务建议"]:
+        assert label in page
+    assert "（上次：严重（高血压））" in page
+    assert "（上次：较差）" in page  # mobility
+    assert "被探访人（签字）" in page and "探访人员（签字）" in page
+    assert "信息录入人（签字）" not in page  # the visitor types it in person
+
+
+def test_posting_the_page_stores_the_visit_and_sends_to_its_record(paired, as_user):
+    client = as_user(paired.user)
+    values = form(fix_contact_name="王强", fix_contact_relation="儿子", fix_contact_phone="13900005678",
+                  fix_drinking_water_safe="no")  # fmt: skip
+
+    response = client.post(f"/records/elders/{paired.elder.pk}/new/", values)
+    again = client.post(f"/records/elders/{paired.elder.pk}/new/", values)
+
+    visit = Visit.objects.get()
+    assert (
+        response.status_code == 302 and response["Location"] == f"/records/visits/{visit.pk}/?saved={paired.elder.pk}"
+    )
+    assert again.status_code == 302 and Visit.objects.count() == 1
+    record = VisitRecord.objects.get()
+    assert record.answers["illness"] == {"option": "serious", "text": "高血压"}
+    assert record.registry_confirmed and record.corrections == ["drinking_water_safe"]
+    detail = client.get(response["Location"]).content.decode()
+    assert f'data-saved-elder="{paired.elder.pk}"' in detail
+    assert "严重（高血压）" in detail
+
+
+def test_a_bad_page_submission_is_shown_again_with_chinese_errors_and_nothing_stored(paired, as_user):
+    values = form(**{"a-speech": "great", "elder_signature": "data:image/png;base64,aGVsbG8="})
+    values.pop("a-daily_care")
+
+    response = as_user(paired.user).post(f"/records/elders/{paired.elder.pk}/new/", values)
+
+    text = response.content.decode()
+    assert response.status_code == 422
+    assert "“语言表达能力”的选项“great”不在模板中" in text
+    assert "请填写“生活照料”" in text
+    assert "签名：不是有效的图片文件" in text
+    assert values["client_id"] in text  # the same record id is kept for the retry
+    assert Visit.objects.count() == 0
+
+
+def test_an_unpaired_visitor_is_told_why(paired, as_user, officer_county_north):
+    from tanfang.devtools.factories import make_elder
+
+    stranger = make_elder(officer_county_north, "赵大爷", "410823001001", sequence=45)
+
+    response = as_user(paired.user).post(f"/records/elders/{stranger.pk}/new/", form())
+
+    assert response.status_code == 422
+    assert "您没有与这位老人结对，不能记录对其的探访" in response.content.decode()
+    assert Visit.objects.count() == 0
+
+
+def test_the_review_queue_shows_flagged_visits_and_takes_a_decision(paired, as_user, officer_township_north):
+    flagged, _ = submit_record(actor=paired.user, elder=paired.elder, data=record_input(checkin=None))
+    client = as_user(officer_township_north)
+
+    queue = client.get("/records/review/").content.decode()
+    decided = client.post(f"/records/visits/{flagged.pk}/review/", {"outcome": "rejected", "note": "核实未上门"})
+
+    assert "张桂兰" in queue and "上门探访但手机未报告位置" in queue
+    assert decided.status_code == 302
+    assert "没有待审核的探访" in client.get("/records/review/").content.decode()
+    flagged.refresh_from_db()
+    assert flagged.rejected
+
+
+def test_a_visitor_has_no_review_queue(paired, as_user):
+    submit_record(actor=paired.user, elder=paired.elder, data=record_input(checkin=None))
+
+    page = as_user(paired.user).get("/records/review/").content.decode()
+
+    assert "张桂兰" not in page
+
+
+def test_the_history_lists_visits_and_attempts(paired, as_user):
+    submit_record(actor=paired.user, elder=paired.elder, data=record_input())
+    submit_record(
+        actor=paired.user, elder=paired.elder, data=record_input(outcome="refused", answers={}, elder_signature=None)
+    )
+
+    page = as_user(paired.officer).get(f"/records/elders/{paired.elder.pk}/").content.decode()
+
+    assert "拒绝探访" in page and "第1次" in page
+
+
+def test_a_village_month_prints_as_one_pdf(paired, as_user):
+    submit_record(actor=paired.user, elder=paired.elder, data=record_input())
+    month = daytime().strftime("%Y-%m")
+
+    response = as_user(paired.officer).get(f"/records/villages/410823001001/forms.pdf?month={month}")
+
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")

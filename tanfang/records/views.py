@@ -1,0 +1,356 @@
+"""Visit record pages: the phone-first recording form, a record, an elder's history, printing, review."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import re
+import uuid
+from decimal import Decimal, InvalidOperation
+from typing import Any, cast
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from tanfang.accounts.models import User
+from tanfang.core.errors import DomainError, FieldError, NotFound, PermissionDenied, ValidationFailed
+from tanfang.core.paging import page_number, page_of
+from tanfang.core.scope import scope_of
+from tanfang.core.time import LOCAL_TZ, local_today, now
+from tanfang.elders.models import Elder
+from tanfang.records import images, printing
+from tanfang.records.formdefs import describe
+from tanfang.records.models import ReviewState
+from tanfang.records.selectors import (
+    elder_for_visits,
+    get_record_for_review,
+    get_visit_for,
+    last_record,
+    review_queue,
+    visits_of_elder,
+)
+from tanfang.records.services import Checkin, RecordInput, review_record, submit_record, template_for
+from tanfang.records.verification import flag_message
+from tanfang.regions.models import Region
+from tanfang.visits.models import Method, Outcome
+
+MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def _user(request: HttpRequest) -> User:
+    return cast(User, request.user)
+
+
+def _elder(request: HttpRequest, elder_id: int) -> Elder:
+    try:
+        return elder_for_visits(_user(request), elder_id)
+    except NotFound as error:
+        raise Http404(error.message) from None
+
+
+def _items(template: Any, answers: dict[str, Any], last: dict[str, Any]) -> list[dict[str, Any]]:
+    """The template's sections for the page: each item with what was given and last time's answer."""
+    sections = []
+    for section in template.form.sections:
+        sections.append(
+            {
+                "code": section.code,
+                "title": section.heading(),
+                "items": [
+                    {
+                        "item": item,
+                        "given": answers.get(item.code) or {},
+                        "text": describe(item, answers.get(item.code)),
+                        "last": describe(item, last.get(item.code)),
+                        "details": {o.detail for o in item.options if o.detail},
+                    }
+                    for item in section.items
+                ],
+            }
+        )
+    return sections
+
+
+def _bool_or_none(value: str) -> bool | None:
+    return {"yes": True, "no": False}.get(value)
+
+
+def _corrections(post: Any, elder: Elder) -> dict[str, Any]:
+    """The registry fields the visitor changed on the page; untouched fields are not sent."""
+    changes: dict[str, Any] = {}
+    address = post.get("fix_address", "").strip()
+    if address and address != elder.address:
+        changes["address"] = address
+    for name in ("drinking_water_safe", "electricity_safe", "housing_safe"):
+        value = post.get(f"fix_{name}", "")
+        if value in ("yes", "no") and _bool_or_none(value) != getattr(elder, name):
+            changes[name] = _bool_or_none(value)
+    income = post.get("fix_household_income", "").strip()
+    if income:
+        try:
+            changes["household_income"] = Decimal(income)
+        except InvalidOperation:
+            raise ValidationFailed(
+                errors=[FieldError("corrections.household_income", _("家庭月收入应为数字"))]
+            ) from None
+    contact_name = post.get("fix_contact_name", "").strip()
+    contact_phone = post.get("fix_contact_phone", "").strip()
+    if contact_name or contact_phone:
+        kept = [
+            {"name": c.name, "relation": c.relation, "phone": ""}
+            for c in elder.contacts.order_by("position")[1:]
+            if not c.phone_masked
+        ]
+        changes["contacts"] = [
+            {"name": contact_name, "relation": post.get("fix_contact_relation", "").strip(), "phone": contact_phone},
+            *kept,
+        ]
+    return changes
+
+
+def _data_url(value: str, name: str, errors: list[FieldError]) -> bytes | None:
+    if not value:
+        return None
+    try:
+        return images.decode_base64(value, limit=images.MAX_SIGNATURE_BYTES)
+    except images.BadImage as error:
+        errors.append(FieldError(name, str(error)))
+        return None
+
+
+def _moment(value: str) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_TZ)
+
+
+def _float(value: str) -> float | None:
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
+
+
+def _input_from_post(request: HttpRequest, elder: Elder, template: Any) -> RecordInput:
+    post = request.POST
+    errors: list[FieldError] = []
+    answers: dict[str, Any] = {}
+    for item in template.form.items:
+        if item.kind == "text":
+            text = post.get(f"a-{item.code}-text", "").strip()
+            if text:
+                answers[item.code] = {"text": text}
+            continue
+        option = post.get(f"a-{item.code}", "")
+        if not option:
+            continue
+        answer: dict[str, Any] = {"option": option}
+        chosen = item.option(option)
+        if chosen is not None and chosen.detail == "count":
+            answer["count"] = post.get(f"a-{item.code}-count", "").strip()
+        elif chosen is not None and chosen.detail == "text":
+            answer["text"] = post.get(f"a-{item.code}-text", "")
+        answers[item.code] = answer
+    occurred = _moment(post.get("occurred_at", ""))
+    if occurred is None:
+        errors.append(FieldError("occurred_at", _("请填写探访时间")))
+    try:
+        client_id = uuid.UUID(post.get("client_id", ""))
+    except ValueError:
+        errors.append(FieldError("client_id", _("记录编号无效，请刷新页面")))
+        client_id = uuid.uuid4()
+    photos = []
+    for index, upload in enumerate(request.FILES.getlist("photos"), start=1):
+        if upload.size and upload.size > images.MAX_PHOTO_BYTES:
+            errors.append(FieldError(f"photos.{index}", _("第%(n)s张照片：图片不能超过8MB") % {"n": index}))
+            continue
+        photos.append(upload.read())
+    visitor_sig = _data_url(post.get("visitor_signature", ""), "visitor_signature", errors)
+    elder_sig = _data_url(post.get("elder_signature", ""), "elder_signature", errors)
+    entry_sig = _data_url(post.get("entry_signature", ""), "entry_signature", errors)
+    corrections: dict[str, Any] = {}
+    try:
+        corrections = _corrections(post, elder)
+    except ValidationFailed as error:
+        errors.extend(error.errors)
+    if errors:
+        raise ValidationFailed(errors=errors)
+    assert occurred is not None
+    minutes = post.get("minutes", "").strip()
+    return RecordInput(
+        client_id=client_id,
+        method=post.get("method", ""),
+        outcome=post.get("outcome", Outcome.VISITED),
+        occurred_at=occurred,
+        answers=answers,
+        note=post.get("note", ""),
+        minutes=int(minutes) if minutes.isdigit() else None,
+        checkin=Checkin(
+            at=_moment(post.get("checkin_at", "")),
+            latitude=_float(post.get("latitude", "")),
+            longitude=_float(post.get("longitude", "")),
+            accuracy_m=int(float(post["accuracy"])) if _float(post.get("accuracy", "")) is not None else None,
+        ),
+        visitor_signature=visitor_sig,
+        elder_signature=elder_sig,
+        elder_unsigned_reason=post.get("elder_unsigned_reason", ""),
+        entered_by_name=post.get("entered_by_name", ""),
+        entry_signature=entry_sig,
+        photos=photos,
+        registry_confirmed=post.get("registry_confirmed") == "on",
+        corrections=corrections,
+        set_home_location=post.get("set_home_location") == "on",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def new_visit(request: HttpRequest, elder_id: int) -> HttpResponse:
+    """Record a visit on a phone: every item of the form, last time's answers beside them."""
+    elder = _elder(request, elder_id)
+    template = template_for(elder.region_path)
+    previous = last_record(elder)
+    errors: list[FieldError] = []
+    answers: dict[str, Any] = {}
+    if request.method == "POST":
+        try:
+            data = _input_from_post(request, elder, template)
+            visit, created = submit_record(actor=_user(request), elder=elder, data=data)
+        except PermissionDenied as error:
+            errors = [FieldError("", error.message)]
+        except ValidationFailed as error:
+            errors = error.errors
+        else:
+            if created:
+                messages.success(request, _("探访记录已保存"))
+            else:
+                messages.info(request, _("这条记录之前已经保存过，未重复保存"))
+            return redirect(f"/records/visits/{visit.pk}/?saved={elder.pk}")
+        answers = {
+            code: {"option": request.POST.get(f"a-{code}", ""), "count": request.POST.get(f"a-{code}-count", ""),
+                   "text": request.POST.get(f"a-{code}-text", "")}
+            for code in (i.code for i in template.form.items)
+        }  # fmt: skip
+    user = _user(request)
+    own_visit = elder.pairings.filter(visitor__user_id=user.pk, ended_on__isnull=True).exists()
+    contact = elder.contacts.order_by("position").first()
+    return render(
+        request,
+        "records/new.html",
+        {
+            "elder": elder,
+            "template": template,
+            "sections": _items(template, answers, previous.answers if previous else {}),
+            "previous": previous,
+            "methods": Method.choices,
+            "outcomes": Outcome.choices,
+            "client_id": request.POST.get("client_id") or uuid.uuid4(),
+            "now": now().astimezone(LOCAL_TZ).strftime("%Y-%m-%dT%H:%M"),
+            "errors": errors,
+            "error_fields": {e.field for e in errors},
+            "post": request.POST,
+            "contact": contact,
+            "needs_entry": not own_visit,
+        },
+        status=422 if errors else 200,
+    )
+
+
+def visit_detail(request: HttpRequest, visit_id: int) -> HttpResponse:
+    try:
+        visit = get_visit_for(_user(request), visit_id)
+    except NotFound as error:
+        raise Http404(error.message) from None
+    record = getattr(visit, "record", None)
+    sections = _items(record.template, record.answers, {}) if record else []
+    return render(
+        request,
+        "records/detail.html",
+        {
+            "visit": visit,
+            "record": record,
+            "sections": sections,
+            "flags": [flag_message(f) for f in (record.flags if record else [])],
+            "signatures": {
+                name: _inline(getattr(record, f"{name}_signature", None)) if record else ""
+                for name in ("visitor", "elder", "entry")
+            },
+            "saved_elder": request.GET.get("saved", ""),
+            "can_review": record is not None and _can_review(request, record),
+            "review_states": [s for s in ReviewState.choices if s[0] not in ("", ReviewState.PENDING)],
+            "methods": Method.choices,
+        },
+    )
+
+
+def _can_review(request: HttpRequest, record: Any) -> bool:
+    try:
+        get_record_for_review(_user(request), record.pk)
+    except NotFound:
+        return False
+    return True
+
+
+def _inline(content: Any) -> str:
+    if not content:
+        return ""
+    data = bytes(content)
+    kind = "png" if data.startswith(b"\x89PNG") else "jpeg"
+    return f"data:image/{kind};base64," + base64.b64encode(data).decode()
+
+
+def elder_visits(request: HttpRequest, elder_id: int) -> HttpResponse:
+    elder = _elder(request, elder_id)
+    page = page_of(visits_of_elder(elder), page=page_number(request.GET), page_size=20)
+    return render(request, "records/elder_visits.html", {"elder": elder, "page": page})
+
+
+def village_forms(request: HttpRequest, code: str) -> HttpResponse:
+    """A village's records of a month as one PDF, each in duplicate."""
+    region = Region.objects.filter(code=code).first()
+    user = _user(request)
+    if region is None or not scope_of(user).contains(region.path):
+        raise Http404()
+    match = MONTH.match(request.GET.get("month", ""))
+    today = local_today()
+    year, month = (int(match[1]), int(match[2])) if match else (today.year, today.month)
+    if not 1 <= month <= 12:
+        raise Http404()
+    visits = printing.visits_of_village_month(region, year, month)
+    content = printing.print_visits(actor=user, visits=visits)
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="forms-{code}-{year}-{month:02d}.pdf"'
+    return response
+
+
+def review_list(request: HttpRequest) -> HttpResponse:
+    page = page_of(review_queue(_user(request)), page=page_number(request.GET), page_size=30)
+    rows = [(r, [flag_message(f) for f in r.flags]) for r in page.items]
+    return render(request, "records/review.html", {"page": page, "rows": rows})
+
+
+@require_POST
+def review(request: HttpRequest, visit_id: int) -> HttpResponse:
+    try:
+        record = get_record_for_review(_user(request), visit_id)
+    except NotFound as error:
+        raise Http404(error.message) from None
+    try:
+        review_record(
+            actor=_user(request),
+            record=record,
+            outcome=request.POST.get("outcome", ""),
+            note=request.POST.get("note", ""),
+            method=request.POST.get("method", ""),
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("records:detail", visit_id=visit_id)
+    messages.success(request, _("审核结果已保存"))
+    return redirect("records:review_list")
