@@ -140,3 +140,19 @@ def test_a_village_month_prints_as_one_pdf(paired, as_user):
     response = as_user(paired.officer).get(f"/records/villages/410823001001/forms.pdf?month={month}")
 
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
+
+
+def test_the_command_prints_one_visit_and_a_village_month(paired, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    visit, _ = submit_record(actor=paired.user, elder=paired.elder, data=record_input())
+    one, month = tmp_path / "one.pdf", tmp_path / "month.pdf"
+
+    call_command("print_forms", "--visit", str(visit.pk), "-o", str(one))
+    call_command("print_forms", "--village", "410823001001", "--month", daytime().strftime("%Y-%m"), "-o", str(month))
+
+    assert one.read_bytes().startswith(b"%PDF") and month.read_bytes().startswith(b"%PDF")
+    with pytest.raises(CommandError, match="没有探访记录"):
+        call_command("print_forms", "--village", "410823001001", "--month", "2020-01", "-o", str(month))
+    with pytest.raises(CommandError, match="探访记录 999999 不存在"):
+        call_command("print_forms", "--visit", "999999", "-o", str(one))
