@@ -1,7 +1,7 @@
 """Print visit record forms to a PDF: one visit, or a village's month.
 
-    tanfang print_forms --visit 123 -o form.pdf
-    tanfang print_forms --village 410823001001 --month 2026-11 -o forms.pdf
+tanfang print_forms --visit 123 -o form.pdf
+tanfang print_forms --village 410823001001 --month 2026-11 -o forms.pdf
 """
 
 from __future__ import annotations
