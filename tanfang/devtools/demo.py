@@ -21,6 +21,7 @@ from tanfang.core.crypto import field_cipher
 from tanfang.core.roles import RegionLevel, Role
 from tanfang.core.time import local_today
 from tanfang.devtools.demo_elders import ELDER_CHILD_MODELS, Village, generate_elders, insert_elder_rows
+from tanfang.devtools.demo_records import seed_records
 from tanfang.devtools.demo_visits import seed_visitors_and_visits
 from tanfang.devtools.factories import DEFAULT_PASSWORD, make_user
 from tanfang.elders.models import Elder
@@ -100,6 +101,7 @@ def seed_demo(*, elders: int = 2000, seed: int = 2023, county_code: str = DEMO_C
     elder_seconds = time.perf_counter() - started
     if elders < PARALLEL_FROM:  # benchmark-sized runs bring their own visits (bench/)
         seed_visitors_and_visits(county=county, seed=seed)
+        seed_records(county=county, seed=seed)
     return SeedResult(logins=logins, elders_created=created, elder_seconds=elder_seconds)
 
 

@@ -145,3 +145,24 @@ def test_the_demo_pairs_every_elder_and_gives_the_demo_visitor_a_work_list(db):
     visitor = visitor_of(User.objects.get(username="visitor"))
     items = worklist(visitor, local_today())
     assert items and {i.elder.region_id for i in items} == {visitor.region_id}
+
+
+def test_every_demo_visit_has_its_form_and_a_few_wait_for_review(db):
+    from tanfang.records.formdefs import check_answers
+    from tanfang.records.models import VisitRecord
+    from tanfang.records.selectors import review_queue
+    from tanfang.visits.models import Visit
+
+    seed_demo(elders=300)
+
+    records = list(VisitRecord.objects.select_related("visit", "template"))
+    assert len(records) == Visit.objects.count()
+    counted = [r for r in records if r.visit.outcome == "visited"]
+    assert all(r.number for r in counted) and all(r.number is None for r in records if r not in counted)
+    for record in counted[:200]:  # the answers are valid for the template they were filled with
+        assert check_answers(record.template.form, record.answers).errors == []
+    assert any(r.findings for r in counted)
+    county_officer = User.objects.get(username="wuzhi")
+    queue = list(review_queue(county_officer))
+    assert queue and all(r.flags for r in queue)
+    assert {f["code"] for r in records for f in r.flags} >= {"far_from_home", "no_position"}
