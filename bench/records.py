@@ -1,0 +1,290 @@
+"""Benchmark: recording visits and printing forms on PostgreSQL.
+
+Usage (creates and drops its own database):
+    .venv/bin/python bench/records.py [--elders 1000000] [--visits-per-elder 12] [--seconds 20]
+
+Seeds the demo county with elders, a paired visitor per 40 elders and a year of visits (COPY),
+then prints:
+- recording one visit through the API (validate, store, refresh the elder's due state): p95;
+- sustained submissions per second with two worker processes (one per core), each its own elders;
+- the PDF of one record, and of a village's month of 200 records.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import multiprocessing
+import os
+import random
+import statistics
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+ANSWERS = {
+    "household_members": "same",
+    "speech": "same",
+    "mobility": "worse",
+    "illness": {"option": "serious", "text": "高血压"},
+    "mental": "same",
+    "housing": "safe",
+    "electricity": "safe",
+    "water_gas": "fairly_safe",
+    "economy": "same",
+    "family_support": "same",
+    "daily_care": "same",
+    "needs": "希望有人帮忙买药",
+}
+
+
+def p95(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=20)[-1] * 1000
+
+
+def body(moment: dt.datetime) -> str:
+    return json.dumps(
+        {
+            "client_id": str(uuid.uuid4()),
+            "method": "phone",
+            "occurred_at": moment.isoformat(),
+            "answers": ANSWERS,
+            "checkin": {"at": (moment - dt.timedelta(minutes=15)).isoformat()},
+        }
+    )
+
+
+def _submit_for(args: tuple[list[tuple[int, int]], float, str]) -> int:
+    """A worker process: log in as each pair's visitor in turn and submit until time is up."""
+    pairs, seconds, moment_iso = args
+    from django.db import connections
+    from django.test import Client
+
+    from tanfang.accounts.models import User
+
+    connections.close_all()
+    moment = dt.datetime.fromisoformat(moment_iso)
+    clients: dict[int, Client] = {}
+    done = 0
+    deadline = time.perf_counter() + seconds
+    index = 0
+    while time.perf_counter() < deadline:
+        user_id, elder_id = pairs[index % len(pairs)]
+        index += 1
+        if user_id not in clients:
+            client = Client()
+            client.force_login(User.objects.get(pk=user_id))
+            clients[user_id] = client
+        response = clients[user_id].post(
+            f"/api/v1/elders/{elder_id}/visits", body(moment), content_type="application/json"
+        )
+        assert response.status_code == 201, response.content[:300]
+        done += 1
+    connections.close_all()
+    return done
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--elders", type=int, default=1_000_000)
+    parser.add_argument("--visits-per-elder", type=int, default=12)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--database", default="tanfang_bench_records")
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+
+    admin = "postgresql://postgres@127.0.0.1:5432/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{args.database}"')
+        conn.execute(f'CREATE DATABASE "{args.database}"')
+    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{args.database}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("TANFANG_STATIC_MANIFEST", "0")
+    os.environ.setdefault("TANFANG_MEDIA_ROOT", str(Path(__file__).resolve().parent.parent / "var" / "bench-media"))
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection, connections
+    from django.test import Client
+
+    from tanfang.core.bulk import copy_rows, reserve_ids
+    from tanfang.core.roles import Role
+    from tanfang.core.time import LOCAL_TZ, local_today, now
+    from tanfang.devtools.demo import seed_demo, seed_elders
+    from tanfang.devtools.factories import make_user
+    from tanfang.elders.models import Elder
+    from tanfang.records import printing
+    from tanfang.regions.models import Region
+    from tanfang.schedule.services import run_recompute, start_recompute
+    from tanfang.visitors.models import Pairing, Visitor
+    from tanfang.visits.models import Visit
+
+    call_command("migrate", verbosity=0)
+    t0 = time.perf_counter()
+    seed_demo(elders=0)
+    county = Region.objects.get(code="410823")
+    seed_elders(count=args.elders, seed=2023, county=county)
+    rows = list(
+        Elder.objects.order_by("region_path", "id").values_list("pk", "region_id", "region_path", "registered_on")
+    )
+    per_visitor = 40
+    ids = iter(reserve_ids(Visitor, len(rows) // per_visitor + 2000))
+    visitor_rows, pairing_rows, owner = [], [], {}
+    current: tuple[str, int, int] | None = None
+    for pk, village, path, registered in rows:
+        if current is None or current[0] != village or current[2] >= per_visitor:
+            vid = next(ids)
+            visitor_rows.append((vid, f"网格员{vid}", "grid_worker", "", "", 60, True, village, path, now()))
+            current = (village, vid, 0)
+        pairing_rows.append((pk, current[1], "primary", registered, "", village, path))
+        owner[pk] = current[1]
+        current = (current[0], current[1], current[2] + 1)
+    copy_rows(
+        Visitor,
+        ["id", "name", "kind", "organisation", "phone", "capacity", "active", "region_id", "region_path", "created_at"],
+        visitor_rows,
+    )
+    copy_rows(
+        Pairing,
+        ["elder_id", "visitor_id", "role", "started_on", "end_reason", "region_id", "region_path"],
+        pairing_rows,
+    )
+    rng = random.Random(5)
+    today = local_today()
+    count = 0
+
+    def visits() -> Iterator[tuple[object, ...]]:
+        nonlocal count
+        slots = args.visits_per_elder + 1
+        for pk, village, path, registered in rows:
+            for back in range(slots):
+                if rng.random() < 1 / slots:
+                    continue
+                day = today - dt.timedelta(days=30 * back + rng.randrange(28) + 1)
+                if day < registered:
+                    continue
+                count += 1
+                moment = dt.datetime(day.year, day.month, day.day, 10, tzinfo=LOCAL_TZ)
+                yield (
+                    pk,
+                    owner[pk],
+                    "home",
+                    "visited",
+                    moment,
+                    day,
+                    30,
+                    "",
+                    uuid.UUID(int=rng.getrandbits(128)),
+                    False,
+                    village,
+                    path,
+                    now(),
+                )
+
+    copy_rows(
+        Visit,
+        [
+            "elder_id",
+            "visitor_id",
+            "method",
+            "outcome",
+            "occurred_at",
+            "day",
+            "minutes",
+            "note",
+            "client_id",
+            "rejected",
+            "region_id",
+            "region_path",
+            "created_at",
+        ],
+        visits(),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    run_recompute(start_recompute(region_path=county.path))
+    print(
+        f"seeded {len(rows):,} elders, {len(visitor_rows):,} visitors, {count:,} visits "
+        f"in {time.perf_counter() - t0:.0f} s"
+    )
+
+    # Visitors with log-ins, each paired with its elders.
+    sample = rng.sample(rows, 2400)
+    users: dict[int, int] = {}
+    pairs: list[tuple[int, int]] = []
+    for pk, _village, _path, _registered in sample:
+        vid = owner[pk]
+        if vid not in users:
+            visitor = Visitor.objects.get(pk=vid)
+            user = make_user(f"bench_v{vid}", Role.VISITOR, [visitor.region])
+            visitor.user = user
+            visitor.save(update_fields=["user"])
+            users[vid] = user.pk
+        pairs.append((users[vid], pk))
+
+    moment = now() - dt.timedelta(hours=1)
+    latencies = []
+    clients: dict[int, Client] = {}
+    from tanfang.accounts.models import User
+
+    for user_id, elder_id in pairs[:300]:
+        if user_id not in clients:
+            clients[user_id] = Client()
+            clients[user_id].force_login(User.objects.get(pk=user_id))
+        t1 = time.perf_counter()
+        response = clients[user_id].post(
+            f"/api/v1/elders/{elder_id}/visits", body(moment), content_type="application/json"
+        )
+        latencies.append(time.perf_counter() - t1)
+        assert response.status_code == 201, response.content[:300]
+    print(
+        f"record a visit (API: validate, store, refresh due state): p95 {p95(latencies):.0f} ms over {len(latencies)}"
+    )
+
+    rest = pairs[300:]
+    workers = 2
+    connections.close_all()
+    chunks = [(rest[k::workers], args.seconds, moment.isoformat()) for k in range(workers)]
+    t1 = time.perf_counter()
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        done = sum(pool.map(_submit_for, chunks))
+    elapsed = time.perf_counter() - t1
+    print(f"sustained: {done:,} submissions in {elapsed:.1f} s with {workers} processes = {done / elapsed:.0f}/s")
+
+    visit = Visit.objects.filter(record__isnull=False).order_by("-pk").first()
+    assert visit is not None
+    printing.register_fonts()
+    samples = []
+    for _ in range(10):
+        t1 = time.perf_counter()
+        printing.print_visits(actor=None, visits=[visit])
+        samples.append(time.perf_counter() - t1)
+    print(
+        f"PDF of one record (two copies): median {statistics.median(samples) * 1000:.0f} ms, "
+        f"max {max(samples) * 1000:.0f} ms"
+    )
+    month = list(Visit.objects.filter(region_id=visit.region_id).order_by("-day")[:200])
+    t1 = time.perf_counter()
+    content = printing.print_visits(actor=None, visits=month)
+    print(
+        f"PDF of a village's month ({len(month)} records, {2 * len(month)} copies): "
+        f"{time.perf_counter() - t1:.1f} s, {len(content) / 1e6:.1f} MB"
+    )
+
+    if not args.keep:
+        connections.close_all()
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{args.database}"')
+
+
+if __name__ == "__main__":
+    main()
