@@ -156,3 +156,21 @@ def test_the_command_prints_one_visit_and_a_village_month(paired, tmp_path):
         call_command("print_forms", "--village", "410823001001", "--month", "2020-01", "-o", str(month))
     with pytest.raises(CommandError, match="探访记录 999999 不存在"):
         call_command("print_forms", "--visit", "999999", "-o", str(one))
+
+
+def test_a_province_loads_its_form_from_the_command_line(tree, tmp_path, capsys):
+    from pathlib import Path
+
+    from django.core.management import CommandError, call_command
+
+    source = Path(__file__).resolve().parent.parent / "form_templates" / "hubei-2022.json"
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"code": "x1", "name": "坏", "sections": []}', encoding="utf-8")
+
+    call_command("form_templates", "load", str(source), "--region", "410823")
+    call_command("form_templates", "list")
+
+    out = capsys.readouterr().out
+    assert "已加载 hubei-2022 v1" in out and "hubei-2022 v1 410823 启用" in out
+    with pytest.raises(CommandError, match="至少要有一个部分"):
+        call_command("form_templates", "load", str(broken))
