@@ -25,9 +25,9 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import drop_scratch_database, p95, use_scratch_database
 
 ANSWERS = {
     "household_members": "same",
@@ -43,10 +43,6 @@ ANSWERS = {
     "daily_care": "same",
     "needs": "希望有人帮忙买药",
 }
-
-
-def p95(samples: list[float]) -> float:
-    return statistics.quantiles(samples, n=20)[-1] * 1000
 
 
 def body(moment: dt.datetime) -> str:
@@ -100,13 +96,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
 
-    admin = "postgresql://postgres@127.0.0.1:5432/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{args.database}"')
-        conn.execute(f'CREATE DATABASE "{args.database}"')
-    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{args.database}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ.setdefault("TANFANG_STATIC_MANIFEST", "0")
+    use_scratch_database(args.database)
     os.environ.setdefault("TANFANG_MEDIA_ROOT", str(Path(__file__).resolve().parent.parent / "var" / "bench-media"))
 
     import django
@@ -281,9 +271,7 @@ def main() -> None:
     )
 
     if not args.keep:
-        connections.close_all()
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{args.database}"')
+        drop_scratch_database(args.database)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ import datetime as dt
 import os
 import random
 import resource
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -23,9 +22,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-
-def p95(samples: list[float]) -> float:
-    return statistics.quantiles(samples, n=20)[-1] * 1000
+from bench.common import p95
 
 
 def main() -> None:

@@ -13,22 +13,16 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import random
-import statistics
 import sys
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-
-def p95(samples: list[float]) -> float:
-    return statistics.quantiles(samples, n=20)[-1] * 1000
+from bench.common import drop_scratch_database, p95, use_scratch_database
 
 
 def main() -> None:
@@ -40,13 +34,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
 
-    admin = "postgresql://postgres@127.0.0.1:5432/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{args.database}"')
-        conn.execute(f'CREATE DATABASE "{args.database}"')
-    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{args.database}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ.setdefault("TANFANG_STATIC_MANIFEST", "0")
+    use_scratch_database(args.database)
 
     import django
 
@@ -163,6 +151,7 @@ def main() -> None:
                     30,
                     "",
                     uuid.UUID(int=rng.getrandbits(128)),
+                    False,
                     None,
                     village,
                     path,
@@ -181,6 +170,7 @@ def main() -> None:
             "minutes",
             "note",
             "client_id",
+            "rejected",
             "recorded_by_id",
             "region_id",
             "region_path",
@@ -236,11 +226,7 @@ def main() -> None:
     )
 
     if not args.keep:
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{args.database}"')
+        drop_scratch_database(args.database)
 
 
 if __name__ == "__main__":
