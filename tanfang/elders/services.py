@@ -17,7 +17,7 @@ from tanfang.core.id_numbers import mask_id_number, mask_phone
 from tanfang.core.roles import Permission, RegionLevel, has_permission
 from tanfang.core.scope import Actor, scope_of
 from tanfang.core.time import local_today
-from tanfang.elders.inputs import ElderInput, apply_changes, check_elder_input, normalize_phone
+from tanfang.elders.inputs import ContactInput, ElderInput, apply_changes, check_elder_input, normalize_phone
 from tanfang.elders.models import (
     CERTIFICATE_CONTEXT,
     CONTACT_PHONE_CONTEXT,
@@ -470,6 +470,19 @@ def merge_elders(*, actor: Actor, keep: Elder, duplicate: Elder, reason: str) ->
             details=details,
         )
     return keep
+
+
+def contact_inputs(elder: Elder) -> list[ContactInput]:
+    """The elder's emergency contacts as input, phones in full: the base for replacing one of them."""
+    cipher = field_cipher()
+    return [
+        ContactInput(
+            name=c.name,
+            relation=c.relation,
+            phone=cipher.decrypt(bytes(c.phone_cipher), context=CONTACT_PHONE_CONTEXT) if c.phone_cipher else "",
+        )
+        for c in elder.contacts.order_by("position")
+    ]
 
 
 def input_from_elder(elder: Elder) -> ElderInput:

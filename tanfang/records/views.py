@@ -20,7 +20,9 @@ from tanfang.core.errors import DomainError, FieldError, NotFound, PermissionDen
 from tanfang.core.paging import page_number, page_of
 from tanfang.core.scope import scope_of
 from tanfang.core.time import LOCAL_TZ, local_today, now
+from tanfang.elders.inputs import ContactInput
 from tanfang.elders.models import Elder
+from tanfang.elders.services import contact_inputs
 from tanfang.records import images, printing
 from tanfang.records.formdefs import describe
 from tanfang.records.models import ReviewState
@@ -99,15 +101,8 @@ def _corrections(post: Any, elder: Elder) -> dict[str, Any]:
     contact_name = post.get("fix_contact_name", "").strip()
     contact_phone = post.get("fix_contact_phone", "").strip()
     if contact_name or contact_phone:
-        kept = [
-            {"name": c.name, "relation": c.relation, "phone": ""}
-            for c in elder.contacts.order_by("position")[1:]
-            if not c.phone_masked
-        ]
-        changes["contacts"] = [
-            {"name": contact_name, "relation": post.get("fix_contact_relation", "").strip(), "phone": contact_phone},
-            *kept,
-        ]
+        first = ContactInput(contact_name, post.get("fix_contact_relation", "").strip(), contact_phone)
+        changes["contacts"] = [first, *contact_inputs(elder)[1:]]  # the others stay as they are
     return changes
 
 

@@ -174,3 +174,22 @@ def test_a_province_loads_its_form_from_the_command_line(tree, tmp_path, capsys)
     assert "已加载 hubei-2022 v1" in out and "hubei-2022 v1 410823 启用" in out
     with pytest.raises(CommandError, match="至少要有一个部分"):
         call_command("form_templates", "load", str(broken))
+
+
+def test_correcting_the_first_contact_on_the_page_keeps_the_others_and_their_phones(paired, as_user):
+    from tanfang.elders.inputs import ContactInput
+    from tanfang.elders.services import contact_inputs, input_from_elder, update_elder
+
+    data = input_from_elder(paired.elder)
+    data.contacts = [ContactInput("王强", "儿子", "13900005678"), ContactInput("王丽", "女儿", "13700001234")]
+    update_elder(actor=paired.officer, elder=paired.elder, data=data)
+
+    as_user(paired.user).post(
+        f"/records/elders/{paired.elder.pk}/new/",
+        form(fix_contact_name="王刚", fix_contact_relation="侄子", fix_contact_phone="13600002222"),
+    )
+
+    assert contact_inputs(paired.elder) == [
+        ContactInput("王刚", "侄子", "13600002222"),
+        ContactInput("王丽", "女儿", "13700001234"),
+    ]
