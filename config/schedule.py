@@ -4,6 +4,9 @@ from celery.schedules import crontab
 
 BEAT_SCHEDULE = {
     "heartbeat": {"task": "tanfang.core.tasks.heartbeat_task", "schedule": 60.0, "args": ("beat",)},
+    # Visits recorded and statuses changed since the last run; readers of due states drain their
+    # own part of the queue first, so this only keeps the queue short.
+    "refresh-queued-due-states": {"task": "tanfang.schedule.tasks.refresh_queued_task", "schedule": 5.0},
     "recompute-due-states": {
         "task": "tanfang.schedule.tasks.nightly_recompute_task",
         "schedule": crontab(hour=0, minute=20),  # Asia/Shanghai (CELERY_TIMEZONE)

@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "tanfang.accounts.middleware.SessionKeepAliveMiddleware",
     "tanfang.core.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -103,6 +104,11 @@ DATABASES = {
         conn_max_age=int(os.environ.get("TANFANG_DB_CONN_MAX_AGE", "60")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Server-side parameters let PostgreSQL keep plans of the statements a process repeats.
+    DATABASES["default"]["OPTIONS"] = {
+        "server_side_binding": os.environ.get("TANFANG_DB_SERVER_SIDE_BINDING", "0") == "1",
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -130,9 +136,9 @@ TANFANG_LOGIN_LOCK_MINUTES = int(os.environ.get("TANFANG_LOGIN_LOCK_MINUTES", "1
 # API tokens expire after this many days.
 TANFANG_API_TOKEN_DAYS = int(os.environ.get("TANFANG_API_TOKEN_DAYS", "30"))
 
-# Idle sessions expire: every request pushes the expiry forward by this many seconds.
+# Idle sessions expire: activity pushes the expiry forward by this many seconds (at most once a
+# minute, see accounts.middleware.SessionKeepAliveMiddleware).
 SESSION_COOKIE_AGE = int(os.environ.get("TANFANG_IDLE_SECONDS", str(30 * 60)))
-SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from django.conf import settings
@@ -14,6 +15,8 @@ from django.urls import reverse
 # (deny by default too) and answers 401 in JSON rather than redirecting.
 PUBLIC_PREFIXES = ("/healthz", "/accounts/login/", "/i18n/setlang/", "/static/")
 API_PREFIX = "/api/"
+TOUCHED_KEY = "_touched"
+TOUCH_EVERY_SECONDS = 60
 
 
 def is_public(path: str) -> bool:
@@ -35,3 +38,24 @@ class LoginRequiredMiddleware:
         if getattr(user, "must_change_password", False) and path not in (change_url, reverse("accounts:logout")):
             return redirect(change_url)
         return self.get_response(request)
+
+
+class SessionKeepAliveMiddleware:
+    """Push an active session's expiry forward at most once a minute, not on every request.
+
+    Idle sessions still end after SESSION_COOKIE_AGE (within a minute of it), and a busy visitor
+    does not cost a session write per request at the month-end peak. Sits just inside
+    SessionMiddleware, which saves the session when this marks it changed.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is not None and session.session_key and not session.modified and not session.is_empty():
+            moment = int(time.time())
+            if moment - int(session.get(TOUCHED_KEY, 0)) >= TOUCH_EVERY_SECONDS:
+                session[TOUCHED_KEY] = moment
+        return response

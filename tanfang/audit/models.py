@@ -18,10 +18,11 @@ class AuditEvent(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,  # (actor, at) below serves it
     )
     # Kept as text too, so the log reads the same if the account is renamed.
     actor_label = models.CharField(_("操作人"), max_length=150)
-    action = models.CharField(_("操作"), max_length=64, db_index=True)
+    action = models.CharField(_("操作"), max_length=64)
     subject_type = models.CharField(_("对象类型"), max_length=64)
     subject_id = models.CharField(_("对象编号"), max_length=64)
     subject_label = models.CharField(_("对象"), max_length=200, blank=True)
@@ -38,6 +39,7 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["subject_type", "subject_id"], name="audit_subject_idx"),
             models.Index(fields=["actor", "at"], name="audit_actor_at_idx"),
+            models.Index(fields=["action"], name="audit_action_idx"),  # exact matches only: no LIKE index
             models.Index(fields=["region_path"], name="audit_region_path_idx", opclasses=["varchar_pattern_ops"]),
         ]
 

@@ -113,7 +113,7 @@ class VisitOut(Schema):
     form_pdf: str
 
 
-def visit_out(visit: Visit) -> VisitOut:
+def visit_out(visit: Visit, photo_count: int | None = None) -> VisitOut:
     record: VisitRecord | None = getattr(visit, "record", None)
     answers: list[AnswerOut] = []
     if record is not None:
@@ -141,7 +141,7 @@ def visit_out(visit: Visit) -> VisitOut:
         outcome=visit.outcome,
         outcome_label=str(Outcome(visit.outcome).label),
         counts=visit.counts,
-        occurred_at=visit.occurred_at,
+        occurred_at=visit.occurred_at.astimezone(dt.UTC),  # as read back, whatever offset was sent
         day=visit.day,
         minutes=visit.minutes,
         note=visit.note,
@@ -152,13 +152,13 @@ def visit_out(visit: Visit) -> VisitOut:
         findings=list(record.findings) if record else [],
         registry_confirmed=record.registry_confirmed if record else False,
         corrections=list(record.corrections) if record else [],
-        checkin_at=record.checkin_at if record else None,
+        checkin_at=record.checkin_at.astimezone(dt.UTC) if record and record.checkin_at else None,
         has_position=bool(record and record.checkin_latitude is not None),
         signed_by_visitor=bool(record and record.visitor_signature),
         signed_by_elder=bool(record and record.elder_signature),
         elder_unsigned_reason=record.elder_unsigned_reason if record else "",
         entered_by_name=record.entered_by_name if record else "",
-        photo_count=visit.photos.count(),
+        photo_count=visit.photos.count() if photo_count is None else photo_count,
         flags=[FlagOut(code=f["code"], message=flag_message(f)) for f in (record.flags if record else [])],
         review_state=record.review_state if record else "",
         review_note=record.review_note if record else "",
@@ -228,8 +228,11 @@ def record_input(payload: RecordIn) -> RecordInput:
 def create_visit(request: HttpRequest, elder_id: int, payload: RecordIn) -> Status[VisitOut]:
     actor = _user(request)
     elder = elder_for_visits(actor, elder_id)
-    visit, created = submit_record(actor=actor, elder=elder, data=record_input(payload))
-    return Status(201 if created else 200, visit_out(get_visit_for(actor, visit.pk)))
+    data = record_input(payload)
+    visit, created = submit_record(actor=actor, elder=elder, data=data)
+    if created:  # everything the answer shows is in hand: no second read at the month-end peak
+        return Status(201, visit_out(visit, photo_count=len(data.photos)))
+    return Status(200, visit_out(get_visit_for(actor, visit.pk)))
 
 
 @router.get("/visits/{int:visit_id}", response=VisitOut, summary="一次探访的完整记录")

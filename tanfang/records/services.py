@@ -19,12 +19,13 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from tanfang.audit.actions import Action
 from tanfang.audit.services import record_event
 from tanfang.core.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
+from tanfang.core.generations import Cached
 from tanfang.core.roles import Permission, has_permission
 from tanfang.core.scope import Actor, scope_of
 from tanfang.core.time import local_date, now
@@ -34,7 +35,7 @@ from tanfang.records import images, verification
 from tanfang.records.formdefs import TemplateInvalid, check_answers, parse_definition
 from tanfang.records.models import FormTemplate, ReviewState, VisitPhoto, VisitRecord
 from tanfang.regions.models import Region
-from tanfang.schedule.services import PolicyBook, path_prefixes
+from tanfang.schedule.services import current_policies, path_prefixes
 from tanfang.visitors.models import Pairing, Visitor
 from tanfang.visits.models import Method, Outcome, Visit
 
@@ -76,14 +77,40 @@ class RecordInput:
     set_home_location: bool = False
 
 
+FORM_TEMPLATES = "form_templates"
+
+
+class TemplateBook:
+    """The active templates, parsed once; kept per process until a template changes (core.generations)."""
+
+    def __init__(self) -> None:
+        self.active = list(FormTemplate.objects.filter(active=True).order_by("code", "version"))
+        for template in self.active:
+            template.form  # noqa: B018 - parse now, once
+        self._by_path: dict[str, FormTemplate | None] = {}
+
+    def for_path(self, region_path: str) -> FormTemplate | None:
+        """The nearest region's own (its own, then its parents'), else the one for everywhere; of
+        several there, the newest."""
+        if region_path not in self._by_path:
+            prefixes = set(path_prefixes(region_path))
+            candidates = [t for t in self.active if t.region_id is None or t.region_path in prefixes]
+            self._by_path[region_path] = max(
+                candidates, key=lambda t: (len(t.region_path), t.created_at, t.version), default=None
+            )
+        return self._by_path[region_path]
+
+    def by_code(self, code: str, version: int | None) -> FormTemplate | None:
+        rows = [t for t in self.active if t.code == code and (version is None or t.version == version)]
+        return max(rows, key=lambda t: t.version, default=None)
+
+
+_template_book = Cached(FORM_TEMPLATES, TemplateBook)
+
+
 def template_for(region_path: str) -> FormTemplate:
-    """The template used in a region: the nearest region's own (its own, then its parents'), else the
-    default for everywhere; of several there, the newest version."""
-    candidates = FormTemplate.objects.filter(active=True).filter(
-        Q(region_path__in=path_prefixes(region_path)) | Q(region__isnull=True)
-    )
-    best = max(candidates, key=lambda t: (len(t.region_path), t.created_at, t.version), default=None)
-    return best or default_template()
+    """The template used in a region (see `TemplateBook.for_path`), else the Henan form."""
+    return _template_book.get().for_path(region_path) or default_template()
 
 
 DEFAULT_TEMPLATE = Path(__file__).resolve().parent / "form_templates" / "henan-2023.json"
@@ -100,10 +127,7 @@ def default_template() -> FormTemplate:
 def _template(data: RecordInput, elder: Elder, errors: list[FieldError]) -> FormTemplate | None:
     if not data.template_code:
         return template_for(elder.region_path)
-    rows = FormTemplate.objects.filter(code=data.template_code, active=True)
-    if data.template_version is not None:
-        rows = rows.filter(version=data.template_version)
-    template = rows.order_by("-version").first()
+    template = _template_book.get().by_code(data.template_code, data.template_version)
     if template is None:
         errors.append(FieldError("template", _("表单模板不存在或已停用")))
     return template
@@ -155,7 +179,7 @@ def _check(data: RecordInput, elder: Elder, template: FormTemplate | None, error
         errors.append(FieldError("outcome", _("结果不是有效的选项")))
     visited = data.outcome == Outcome.VISITED
     if visited and data.method in Method.values:
-        allowed = PolicyBook().policy(elder.region_path).counted_methods
+        allowed = current_policies().policy(elder.region_path).counted_methods
         if data.method not in allowed:
             errors.append(
                 FieldError(

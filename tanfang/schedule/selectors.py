@@ -16,7 +16,7 @@ from tanfang.elders.models import Elder
 from tanfang.regions.models import Region
 from tanfang.schedule.due import Policy, Reason, State
 from tanfang.schedule.models import ElderDue
-from tanfang.schedule.services import PolicyBook, refresh_due
+from tanfang.schedule.services import PolicyBook, refresh_due, refresh_queued
 from tanfang.visitors.models import Pairing, Visitor
 
 REASON_LABELS = {
@@ -73,6 +73,7 @@ def worklist(visitor: Visitor, today: dt.date) -> list[WorkItem]:
         Pairing.objects.filter(visitor=visitor, ended_on__isnull=True).select_related("elder", "elder__region")
     )
     elder_ids = [p.elder_id for p in pairings]
+    refresh_queued(elder_ids=elder_ids, today=today)
     states = {d.elder_id: d for d in ElderDue.objects.filter(elder_id__in=elder_ids)}
     stale = [i for i in elder_ids if i not in states or states[i].computed_on != today]
     if stale:
@@ -100,12 +101,13 @@ def worklist(visitor: Visitor, today: dt.date) -> list[WorkItem]:
     return sorted(items, key=lambda i: i.urgency)
 
 
-def _region(actor: Actor, code: str) -> Region:
+def _region(actor: Actor, code: str, today: dt.date) -> Region:
     if not has_permission(actor.role, Permission.VIEW_ELDERS):
         raise NotFound()
     region = Region.objects.filter(code=code).first()
     if region is None or not scope_of(actor).contains(region.path):
         raise NotFound()
+    refresh_queued(region_path=region.path, today=today)  # what was just recorded counts at once
     return region
 
 
@@ -115,7 +117,7 @@ def month_end(day: dt.date) -> dt.date:
 
 def not_visited_this_month(actor: Actor, code: str, today: dt.date) -> QuerySet[ElderDue]:
     """Elders of the region to be visited this month and not yet visited, by region then id."""
-    region = _region(actor, code)
+    region = _region(actor, code, today)
     return (
         ElderDue.objects.filter(
             region_path__startswith=region.path, month=today.replace(day=1), in_denominator=True, visited=False
@@ -126,7 +128,7 @@ def not_visited_this_month(actor: Actor, code: str, today: dt.date) -> QuerySet[
 
 
 def overdue(actor: Actor, code: str, today: dt.date) -> QuerySet[ElderDue]:
-    region = _region(actor, code)
+    region = _region(actor, code, today)
     return (
         ElderDue.objects.filter(region_path__startswith=region.path, deadline__lt=today)
         .select_related("elder", "elder__region")
@@ -145,6 +147,6 @@ class MonthSummary:
 
 
 def month_summary(actor: Actor, code: str, today: dt.date) -> MonthSummary:
-    region = _region(actor, code)
+    region = _region(actor, code, today)
     rows = ElderDue.objects.filter(region_path__startswith=region.path, month=today.replace(day=1), in_denominator=True)
     return MonthSummary(denominator=rows.count(), visited=rows.filter(visited=True).count())

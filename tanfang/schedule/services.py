@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing
 import os
+import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -16,6 +17,7 @@ from django.utils.translation import gettext as _
 from tanfang.audit.actions import Action
 from tanfang.audit.services import record_event
 from tanfang.core.errors import FieldError, NotFound, ValidationFailed
+from tanfang.core.generations import Cached
 from tanfang.core.roles import Permission
 from tanfang.core.scope import Actor, scope_of
 from tanfang.core.time import local_today, now
@@ -24,11 +26,13 @@ from tanfang.regions.models import Region
 from tanfang.regions.scoping import require_permission
 from tanfang.schedule import due
 from tanfang.schedule.festivals import festivals_for
-from tanfang.schedule.models import ElderDue, RecomputeJob, RegionFestival, RegionPolicy, WeatherEvent
+from tanfang.schedule.models import DueRefresh, ElderDue, RecomputeJob, RegionFestival, RegionPolicy, WeatherEvent
 from tanfang.visits.models import Outcome, Visit
 
 LOOKBACK_DAYS = 400  # a year of visits and more: enough for every rule in due.py
 CHUNK = 2000
+RECOMPUTE_SLICE = CHUNK * 5
+PARALLEL_FROM = 50_000
 
 
 def path_prefixes(path: str) -> list[str]:
@@ -78,6 +82,15 @@ class PolicyBook:
                 before, after = row.festival_window_before, row.festival_window_after
                 groups = frozenset(g for g in row.festival_groups.split(",") if g)
         return before, after, groups
+
+
+POLICIES = "policies"
+_current_policies = Cached(POLICIES, PolicyBook)
+
+
+def current_policies() -> PolicyBook:
+    """The policy book as it is now, kept in this process until a policy changes (see core.generations)."""
+    return _current_policies.get()
 
 
 class SurgeBook:
@@ -212,7 +225,7 @@ def refresh_due(elder_ids: Iterable[int], today: dt.date | None = None) -> int:
     """Recompute and store the due state of these elders. Returns how many were refreshed."""
     today = today or local_today()
     ids = list(elder_ids)
-    policies = PolicyBook()
+    policies = current_policies()
     surges = SurgeBook(today, policies)
     count = 0
     for start in range(0, len(ids), CHUNK):
@@ -229,12 +242,64 @@ def refresh_due(elder_ids: Iterable[int], today: dt.date | None = None) -> int:
     return count
 
 
+# --- the refresh queue: writes queue their elders, drains recompute them in batches --------------
+
+
+def queue_due_refresh(elder_ids: Iterable[int]) -> None:
+    """Mark these elders' due states stale, in the caller's transaction (one statement).
+
+    Queued again before a drain finished, an elder gets a new token and stays queued.
+    """
+    ids = sorted(set(elder_ids))
+    if not ids:
+        return
+    marks = ", ".join(["%s"] * len(ids))  # placeholders only: the ids are parameters
+    sql = (
+        "INSERT INTO schedule_duerefresh (elder_id, region_path, token, queued_at) "  # noqa: S608 - placeholders only
+        "SELECT id, region_path, %s, %s FROM elders_elder WHERE id IN (" + marks + ") "
+        "ON CONFLICT (elder_id) DO UPDATE SET token = excluded.token, queued_at = excluded.queued_at, "
+        "region_path = excluded.region_path"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [secrets.randbits(62), now(), *ids])
+
+
+def refresh_queued(
+    *,
+    region_path: str | None = None,
+    elder_ids: Iterable[int] | None = None,
+    today: dt.date | None = None,
+    limit: int | None = None,
+) -> int:
+    """Recompute queued elders (all, or those under a region path, or among some ids), oldest first,
+    and take off the queue exactly the entries that were read. Returns how many were refreshed."""
+    rows = DueRefresh.objects.all()
+    if region_path:
+        rows = rows.filter(region_path__startswith=region_path)
+    if elder_ids is not None:
+        rows = rows.filter(elder_id__in=list(elder_ids))
+    seen = list(rows.order_by("queued_at", "elder_id").values_list("elder_id", "token")[:limit])
+    if not seen:
+        return 0
+    count = refresh_due([elder_id for elder_id, _token in seen], today)
+    for start in range(0, len(seen), 500):
+        taken = Q()
+        for elder_id, token in seen[start : start + 500]:
+            taken |= Q(elder_id=elder_id, token=token)
+        DueRefresh.objects.filter(taken).delete()
+    return count
+
+
+def drain_due_queue(today: dt.date | None = None, batch: int = RECOMPUTE_SLICE) -> int:
+    """Refresh everyone queued, a batch at a time, until the queue is empty."""
+    total = 0
+    while count := refresh_queued(today=today, limit=batch):
+        total += count
+    return total
+
+
 def start_recompute(*, region_path: str) -> RecomputeJob:
     return RecomputeJob.objects.create(region_path=region_path)
-
-
-RECOMPUTE_SLICE = CHUNK * 5
-PARALLEL_FROM = 50_000
 
 
 def _recompute_slice(args: tuple[int, list[int], dt.date]) -> int:

@@ -1,17 +1,21 @@
-"""Keep each elder's stored due state current when a visit or a status change is saved one by one.
+"""Keep the schedule current as data changes one row at a time.
 
-Bulk loads (imports, demo data, benchmarks) bypass signals and recompute explicitly.
+A visit or a status change queues its elder for a due-state refresh in the same transaction (see
+`services.refresh_queued`); a policy change makes every process reload its policy book. Bulk loads
+(imports, demo data, benchmarks) bypass signals and recompute explicitly.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
+from tanfang.core.generations import bump
+from tanfang.schedule.services import POLICIES, queue_due_refresh
 
-from tanfang.schedule.services import refresh_due
+
+def queue_elder(sender: Any, instance: Any, **kwargs: Any) -> None:
+    queue_due_refresh([instance.elder_id])
 
 
-def refresh_after_commit(sender: Any, instance: Any, created: bool = False, **kwargs: Any) -> None:
-    elder_id = instance.elder_id
-    transaction.on_commit(lambda: refresh_due([elder_id]))
+def policies_changed(sender: Any, **kwargs: Any) -> None:
+    bump(POLICIES)

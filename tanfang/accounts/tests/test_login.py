@@ -2,7 +2,10 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.contrib.sessions.models import Session
+from django.db import connection
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 
 from tanfang.accounts.errors import AccountLocked, InvalidCredentials
 from tanfang.accounts.models import User
@@ -137,3 +140,21 @@ def test_log_out_by_get_is_refused(officer_county_north, as_user):
 
     assert client.get("/accounts/logout/").status_code == 405
     assert client.get("/").status_code == 200
+
+
+@override_settings(SESSION_COOKIE_AGE=1800)
+def test_activity_writes_the_session_at_most_once_a_minute(officer_county_north):
+    client = Client()
+    with time_machine.travel(START, tick=False):
+        client.post("/accounts/login/", {"username": "officer_wuzhi", "password": DEFAULT_PASSWORD})
+    at_61, at_90 = START + dt.timedelta(seconds=61), START + dt.timedelta(seconds=90)
+    with time_machine.travel(at_61, tick=False), CaptureQueriesContext(connection) as first:
+        assert client.get("/").status_code == 200
+    with time_machine.travel(at_90, tick=False), CaptureQueriesContext(connection) as second:
+        assert client.get("/").status_code == 200
+
+    def writes(queries):
+        return [q for q in queries.captured_queries if q["sql"].startswith('UPDATE "django_session"')]
+
+    assert len(writes(first)) == 1 and writes(second) == []
+    assert Session.objects.get().expire_date == at_61 + dt.timedelta(seconds=1800)

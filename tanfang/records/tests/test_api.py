@@ -47,6 +47,8 @@ def test_a_visitor_records_a_visit_and_a_retry_returns_the_same_one(paired, as_u
 
     assert first.status_code == 201, first.content
     assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+    assert again.json() == first.json()  # the answer built in hand says what a fresh read says
+    assert client.get(f"/api/v1/visits/{first.json()['id']}").json() == first.json()
     out = first.json()
     assert out["number"] == 1 and out["template"] == "henan-2023" and out["signed_by_elder"]
     illness = next(a for a in out["answers"] if a["item"] == "illness")

@@ -18,7 +18,8 @@ from tanfang.elders.models import Elder
 from tanfang.records.models import FormTemplate, ReviewState, VisitPhoto, VisitRecord
 from tanfang.records.services import Checkin, load_template, review_record, submit_record, template_for
 from tanfang.records.tests.helpers import JIANSHE, daytime, jpeg, png, record_input
-from tanfang.schedule.models import ElderDue
+from tanfang.schedule.models import DueRefresh, ElderDue, RegionPolicy
+from tanfang.schedule.services import refresh_queued
 from tanfang.visits.models import Visit
 
 
@@ -31,13 +32,12 @@ def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
 
 
-def test_a_paired_visitor_records_a_full_home_visit(paired, django_capture_on_commit_callbacks):
+def test_a_paired_visitor_records_a_full_home_visit(paired):
     # given a visitor paired with 张桂兰
     data = record_input()
 
     # when
-    with django_capture_on_commit_callbacks(execute=True):
-        visit, created = submit_record(actor=paired.user, elder=paired.elder, data=data)
+    visit, created = submit_record(actor=paired.user, elder=paired.elder, data=data)
 
     # then
     record = VisitRecord.objects.get(pk=visit.pk)
@@ -49,12 +49,14 @@ def test_a_paired_visitor_records_a_full_home_visit(paired, django_capture_on_co
     assert bytes(record.elder_signature or b"").startswith(b"\x89PNG")
     assert visit.minutes == 30  # from check-in to submission
     assert record.review_state == ReviewState.NONE  # the elder's home is not known: nothing to compare
+    assert DueRefresh.objects.filter(elder=paired.elder).exists()  # queued in the same transaction
+    refresh_queued(elder_ids=[paired.elder.pk])
     assert ElderDue.objects.get(elder=paired.elder).visited
     event = AuditEvent.objects.get(action="visit.recorded")
     assert event.details["visit"] == visit.pk and event.details["findings"] == record.findings
 
 
-def test_visits_are_numbered_per_elder_and_attempts_are_not_visits(paired, django_capture_on_commit_callbacks):
+def test_visits_are_numbered_per_elder_and_attempts_are_not_visits(paired):
     first, _ = submit_record(actor=paired.user, elder=paired.elder, data=record_input())
     attempt, _ = submit_record(
         actor=paired.user,
@@ -68,13 +70,13 @@ def test_visits_are_numbered_per_elder_and_attempts_are_not_visits(paired, djang
     assert not attempt.counts and attempt.note == "敲门无人应"
 
 
-def test_an_attempt_alone_leaves_the_month_owed(paired, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        submit_record(
-            actor=paired.user,
-            elder=paired.elder,
-            data=record_input(outcome="in_hospital", answers={}, elder_signature=None),
-        )
+def test_an_attempt_alone_leaves_the_month_owed(paired):
+    submit_record(
+        actor=paired.user,
+        elder=paired.elder,
+        data=record_input(outcome="in_hospital", answers={}, elder_signature=None),
+    )
+    refresh_queued()
 
     due = ElderDue.objects.get(elder=paired.elder)
     assert not due.visited and due.deadline is not None
@@ -267,28 +269,26 @@ def test_one_photo_for_two_elders_is_flagged(paired):
     assert VisitRecord.objects.get(pk=first.pk).review_state == ReviewState.NONE
 
 
-def test_a_rejected_visit_stops_counting_and_the_review_is_audited(
-    paired, officer_township_north, django_capture_on_commit_callbacks
-):
-    with django_capture_on_commit_callbacks(execute=True):
-        visit, _ = submit_record(
-            actor=paired.user,
-            elder=paired.elder,
-            data=record_input(checkin=Checkin(at=now() - dt.timedelta(minutes=30))),
-        )
+def test_a_rejected_visit_stops_counting_and_the_review_is_audited(paired, officer_township_north):
+    visit, _ = submit_record(
+        actor=paired.user,
+        elder=paired.elder,
+        data=record_input(checkin=Checkin(at=now() - dt.timedelta(minutes=30))),
+    )
     record = VisitRecord.objects.get(pk=visit.pk)
     assert record.review_state == ReviewState.PENDING  # a home visit without a position
+    refresh_queued()
     assert ElderDue.objects.get(elder=paired.elder).visited
 
     with pytest.raises(ValidationFailed) as error:
         review_record(actor=officer_township_north, record=record, outcome="rejected")
     assert error.value.errors[0].message == "更正或不予认可时请写明理由"
 
-    with django_capture_on_commit_callbacks(execute=True):
-        review_record(actor=officer_township_north, record=record, outcome="rejected", note="老人说当天没人来")
+    review_record(actor=officer_township_north, record=record, outcome="rejected", note="老人说当天没人来")
 
     visit.refresh_from_db()
     assert visit.rejected and not visit.counts
+    refresh_queued()
     assert not ElderDue.objects.get(elder=paired.elder).visited
     event = AuditEvent.objects.get(action="visit.reviewed")
     assert event.changes["rejected"] == {"old": False, "new": True}
@@ -363,3 +363,16 @@ def test_a_broken_template_is_refused_in_chinese():
 
 def test_client_ids_are_uuids():
     assert isinstance(record_input().client_id, uuid.UUID)
+
+
+def test_a_policy_change_applies_to_the_very_next_submission(paired, tree):
+    # given: a phone call counts, and this process has the policies in its cache
+    submit_record(actor=paired.user, elder=paired.elder, data=record_input(method="phone"))
+
+    # when: the county stops counting phone calls
+    RegionPolicy.objects.create(region=tree.wuzhi, region_path=tree.wuzhi.path, count_phone=False)
+
+    # then
+    with pytest.raises(ValidationFailed) as error:
+        submit_record(actor=paired.user, elder=paired.elder, data=record_input(method="phone"))
+    assert error.value.errors[0].message == "本地探访政策不认可“电话问候”，可用：上门探访、互联网音（视）频探访"

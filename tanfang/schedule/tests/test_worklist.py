@@ -15,8 +15,19 @@ from tanfang.core.roles import Role
 from tanfang.core.time import LOCAL_TZ
 from tanfang.devtools.factories import make_elder, make_user
 from tanfang.elders.inputs import ContactInput, GroupInput
-from tanfang.schedule.models import ElderDue, RecomputeJob, RegionPolicy
-from tanfang.schedule.services import PolicyBook, declare_weather, refresh_due, run_recompute, start_recompute
+from tanfang.elders.models import StatusChange
+from tanfang.schedule.models import DueRefresh, ElderDue, RecomputeJob, RegionPolicy
+from tanfang.schedule.selectors import not_visited_this_month, worklist
+from tanfang.schedule.services import (
+    PolicyBook,
+    declare_weather,
+    drain_due_queue,
+    queue_due_refresh,
+    refresh_due,
+    refresh_queued,
+    run_recompute,
+    start_recompute,
+)
 from tanfang.visitors.services import VisitorInput, create_visitor, pair
 from tanfang.visits.services import VisitInput, record_visit
 
@@ -238,22 +249,82 @@ def test_a_big_recompute_runs_in_slices_and_counts_every_elder(transactional_db,
     assert ElderDue.objects.count() == 30
 
 
-def test_recording_a_visit_updates_the_elders_due_state_at_once(
-    setting, officer_county_north, django_capture_on_commit_callbacks
-):
+def test_recording_a_visit_queues_the_elder_and_every_reader_sees_it_at_once(setting, officer_county_north):
+    # given: the elder's stored state says the month is owed
     refresh_due([setting["due"].pk], TODAY)
+    DueRefresh.objects.all().delete()
     assert not ElderDue.objects.get(elder=setting["due"]).visited
 
-    with django_capture_on_commit_callbacks(execute=True):
-        record_visit(
-            actor=officer_county_north,
-            elder=setting["due"],
-            visitor=setting["visitor"],
-            data=VisitInput(method="phone", occurred_at=at(TODAY, 8), client_id=uuid.uuid4()),
-        )
+    # when: a visit is recorded
+    record_visit(
+        actor=officer_county_north,
+        elder=setting["due"],
+        visitor=setting["visitor"],
+        data=VisitInput(method="phone", occurred_at=at(TODAY, 8), client_id=uuid.uuid4()),
+    )
 
+    # then: the elder is queued, not yet recomputed ...
+    assert DueRefresh.objects.filter(elder=setting["due"]).exists()
+    assert not ElderDue.objects.get(elder=setting["due"]).visited
+    # ... and the officer's not-visited list drains its part of the queue before reading
+    missing = list(not_visited_this_month(officer_county_north, "410823", TODAY).values_list("elder_id", flat=True))
+    assert setting["due"].pk not in missing
     state = ElderDue.objects.get(elder=setting["due"])
     assert state.visited and state.deadline is None and state.last_contact_on == TODAY
+    assert not DueRefresh.objects.exists()
+
+
+def test_the_work_list_drains_the_visitors_own_queued_elders(setting):
+    refresh_due([setting["due"].pk], TODAY)
+    queue_due_refresh([setting["due"].pk])
+    StatusChange.objects.filter(elder=setting["due"]).delete()
+    ElderDue.objects.filter(elder=setting["due"]).update(deadline=dt.date(2020, 1, 1))  # stale on purpose
+
+    items = {i.elder.pk: i for i in worklist(setting["visitor"], TODAY)}
+
+    assert items[setting["due"].pk].deadline == dt.date(2026, 11, 30)
+    assert not DueRefresh.objects.filter(elder=setting["due"]).exists()
+
+
+def test_an_elder_queued_again_while_a_drain_runs_stays_queued(setting, monkeypatch):
+    from tanfang.schedule import services
+
+    DueRefresh.objects.all().delete()
+    queue_due_refresh([setting["due"].pk, setting["done"].pk])
+    real = services.refresh_due
+
+    def refresh_while_a_visit_arrives(ids, today=None):
+        queue_due_refresh([setting["due"].pk])  # committed after the drain read the queue
+        return real(ids, today)
+
+    monkeypatch.setattr(services, "refresh_due", refresh_while_a_visit_arrives)
+
+    assert refresh_queued(today=TODAY) == 2
+
+    assert list(DueRefresh.objects.values_list("elder_id", flat=True)) == [setting["due"].pk]
+
+
+def test_draining_the_queue_takes_it_in_batches_until_it_is_empty(setting):
+    ids = [setting[k].pk for k in ("overdue", "due", "done")]
+    ElderDue.objects.all().delete()
+    queue_due_refresh(ids)
+
+    assert drain_due_queue(today=TODAY, batch=2) == 3
+
+    assert not DueRefresh.objects.exists()
+    assert set(ElderDue.objects.values_list("elder_id", flat=True)) == set(ids)
+
+
+def test_the_periodic_job_drains_the_queue(setting):
+    from config.schedule import BEAT_SCHEDULE
+    from tanfang.schedule.tasks import refresh_queued_task
+
+    queue_due_refresh([setting["due"].pk])
+    entry = next(e for e in BEAT_SCHEDULE.values() if e["task"] == refresh_queued_task.name)
+
+    refresh_queued_task()
+
+    assert entry["schedule"] <= 10 and not DueRefresh.objects.exists()
 
 
 def test_an_officer_sets_a_stricter_policy_and_declares_weather_through_the_pages(tree, officer_county_north, as_user):
