@@ -17,7 +17,15 @@ from tanfang.core.id_numbers import mask_id_number, mask_phone
 from tanfang.core.roles import Permission, RegionLevel, has_permission
 from tanfang.core.scope import Actor, scope_of
 from tanfang.core.time import local_today
-from tanfang.elders.inputs import ContactInput, ElderInput, apply_changes, check_elder_input, normalize_phone
+from tanfang.elders.inputs import (
+    AssistanceInput,
+    ContactInput,
+    ElderInput,
+    MemberInput,
+    apply_changes,
+    check_elder_input,
+    normalize_phone,
+)
 from tanfang.elders.models import (
     CERTIFICATE_CONTEXT,
     CONTACT_PHONE_CONTEXT,
@@ -482,6 +490,34 @@ def contact_inputs(elder: Elder) -> list[ContactInput]:
             phone=cipher.decrypt(bytes(c.phone_cipher), context=CONTACT_PHONE_CONTEXT) if c.phone_cipher else "",
         )
         for c in elder.contacts.order_by("position")
+    ]
+
+
+def household_inputs(elder: Elder) -> list[MemberInput]:
+    """The household table as input, ID numbers in full: the base for changing a row of it."""
+    cipher = field_cipher()
+    return [
+        MemberInput(
+            name=m.name,
+            relation_to_head=m.relation_to_head,
+            sex=m.sex,
+            id_number=cipher.decrypt(bytes(m.id_number_cipher), context=MEMBER_ID_CONTEXT)
+            if m.id_number_cipher
+            else "",
+            health=m.health,
+            subsistence=m.subsistence,
+        )
+        for m in elder.household.order_by("position")
+    ]
+
+
+def assistance_inputs(elder: Elder) -> list[AssistanceInput]:
+    """The assistance the elder receives, as input: the base for changing a row of it."""
+    return [
+        AssistanceInput(
+            unit_type=a.unit_type, unit_name=a.unit_name, responsible_person=a.responsible_person, measures=a.measures
+        )
+        for a in elder.assistance.order_by("pk")
     ]
 
 

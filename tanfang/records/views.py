@@ -6,6 +6,7 @@ import base64
 import datetime as dt
 import re
 import uuid
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
@@ -17,12 +18,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from tanfang.accounts.models import User
 from tanfang.core.errors import DomainError, FieldError, NotFound, PermissionDenied, ValidationFailed
+from tanfang.core.id_numbers import Sex
 from tanfang.core.paging import page_number, page_of
 from tanfang.core.scope import scope_of
 from tanfang.core.time import LOCAL_TZ, local_today, now
-from tanfang.elders.inputs import ContactInput
-from tanfang.elders.models import Elder
-from tanfang.elders.services import contact_inputs
+from tanfang.elders.inputs import AssistanceInput, ContactInput, MemberInput
+from tanfang.elders.models import Elder, HelpingUnit
+from tanfang.elders.services import assistance_inputs, contact_inputs, household_inputs
 from tanfang.records import images, printing
 from tanfang.records.formdefs import describe
 from tanfang.records.models import ReviewState
@@ -103,7 +105,75 @@ def _corrections(post: Any, elder: Elder) -> dict[str, Any]:
     if contact_name or contact_phone:
         first = ContactInput(contact_name, post.get("fix_contact_relation", "").strip(), contact_phone)
         changes["contacts"] = [first, *contact_inputs(elder)[1:]]  # the others stay as they are
+    household = _household(post, elder)
+    if household is not None:
+        changes["household"] = household
+    assistance = _assistance(post, elder)
+    if assistance is not None:
+        changes["assistance"] = assistance
     return changes
+
+
+NEW_ROWS = 2  # blank rows offered for people or helpers the registry does not have yet
+
+
+def _household(post: Any, elder: Elder) -> list[MemberInput] | None:
+    """The household table as edited on the page (rows kept, changed, removed, added), or None when
+    nothing changed. Rows keep what the page does not show, ID numbers in full."""
+    before = household_inputs(elder)
+    after = []
+    for index, member in enumerate(before):
+        if post.get(f"hh-{index}-remove"):
+            continue
+        after.append(
+            replace(
+                member,
+                name=post.get(f"hh-{index}-name", "").strip() or member.name,
+                relation_to_head=post.get(f"hh-{index}-relation", "").strip() or member.relation_to_head,
+                health=post.get(f"hh-{index}-health", member.health).strip(),
+            )
+        )
+    for index in range(NEW_ROWS):
+        name = post.get(f"hh-new{index}-name", "").strip()
+        if name:
+            after.append(
+                MemberInput(
+                    name=name,
+                    relation_to_head=post.get(f"hh-new{index}-relation", "").strip(),
+                    sex=post.get(f"hh-new{index}-sex", ""),
+                    health=post.get(f"hh-new{index}-health", "").strip(),
+                )
+            )
+    return after if after != before else None
+
+
+def _assistance(post: Any, elder: Elder) -> list[AssistanceInput] | None:
+    """The assistance rows as edited on the page, or None when nothing changed."""
+    before = assistance_inputs(elder)
+    after = []
+    for index, row in enumerate(before):
+        if post.get(f"as-{index}-remove"):
+            continue
+        after.append(
+            AssistanceInput(
+                unit_type=post.get(f"as-{index}-unit_type", "") or row.unit_type,
+                unit_name=post.get(f"as-{index}-unit_name", row.unit_name).strip(),
+                responsible_person=post.get(f"as-{index}-responsible_person", row.responsible_person).strip(),
+                measures=post.get(f"as-{index}-measures", row.measures).strip(),
+            )
+        )
+    for index in range(NEW_ROWS):
+        unit_type = post.get(f"as-new{index}-unit_type", "")
+        if unit_type:
+            after.append(
+                AssistanceInput(
+                    unit_type=unit_type,
+                    unit_name=post.get(f"as-new{index}-unit_name", "").strip(),
+                    responsible_person=post.get(f"as-new{index}-responsible_person", "").strip(),
+                    measures=post.get(f"as-new{index}-measures", "").strip(),
+                )
+            )
+    return after if after != before else None
 
 
 def _data_url(value: str, name: str, errors: list[FieldError]) -> bytes | None:
@@ -251,6 +321,11 @@ def new_visit(request: HttpRequest, elder_id: int) -> HttpResponse:
             "error_fields": {e.field for e in errors},
             "post": request.POST,
             "contact": contact,
+            "members": list(elder.household.order_by("position")),
+            "assistance": list(elder.assistance.order_by("pk")),
+            "unit_types": HelpingUnit.choices,
+            "sexes": Sex.choices,
+            "new_rows": range(NEW_ROWS),
             "needs_entry": not own_visit,
         },
         status=422 if errors else 200,

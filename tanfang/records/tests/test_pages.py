@@ -193,3 +193,84 @@ def test_correcting_the_first_contact_on_the_page_keeps_the_others_and_their_pho
         ContactInput("王刚", "侄子", "13600002222"),
         ContactInput("王丽", "女儿", "13700001234"),
     ]
+
+
+def _with_household_and_assistance(paired):
+    import datetime as dt
+
+    from tanfang.core.id_numbers import make_citizen_id
+    from tanfang.elders.inputs import AssistanceInput, MemberInput
+    from tanfang.elders.services import input_from_elder, update_elder
+
+    spouse = make_citizen_id("410823", dt.date(1945, 3, 1), 22)
+    data = input_from_elder(paired.elder)
+    data.household = [MemberInput("王老汉", "户主", sex="M", health="高血压"), MemberInput("李氏", "配偶", "F", spouse)]
+    data.assistance = [AssistanceInput("grassroots", "木城街道", "张主任", "每月上门一次")]
+    update_elder(actor=paired.officer, elder=paired.elder, data=data)
+    return spouse
+
+
+def test_the_household_is_corrected_on_the_page_keeping_full_id_numbers(paired, as_user):
+    from tanfang.audit.models import AuditEvent
+    from tanfang.elders.inputs import MemberInput
+    from tanfang.elders.services import household_inputs
+
+    # given: two members, the spouse with an ID number the page shows masked
+    spouse = _with_household_and_assistance(paired)
+    page = as_user(paired.user).get(f"/records/elders/{paired.elder.pk}/new/").content.decode()
+    assert 'value="王老汉"' in page and spouse not in page
+
+    # when: the head's health changes, the spouse is still there, a grandson moved in
+    as_user(paired.user).post(
+        f"/records/elders/{paired.elder.pk}/new/",
+        form(
+            **{"hh-0-name": "王老汉", "hh-0-relation": "户主", "hh-0-health": "卧床"},
+            **{"hh-1-name": "李氏", "hh-1-relation": "配偶", "hh-1-health": ""},
+            **{"hh-new0-name": "王小明", "hh-new0-relation": "孙子", "hh-new0-sex": "M"},
+        ),
+    )
+
+    # then
+    assert household_inputs(paired.elder) == [
+        MemberInput("王老汉", "户主", "M", "", "卧床"),
+        MemberInput("李氏", "配偶", "F", spouse, ""),
+        MemberInput("王小明", "孙子", "M", "", ""),
+    ]
+    record = VisitRecord.objects.get()
+    assert record.corrections == ["household"]
+    event = AuditEvent.objects.filter(action="elder.updated").latest("pk")
+    assert event.details == {"source": "visit", "visit": record.pk} and "household" in event.changes
+
+
+def test_assistance_is_corrected_on_the_page_and_a_stopped_one_removed(paired, as_user):
+    from tanfang.elders.inputs import AssistanceInput
+    from tanfang.elders.services import assistance_inputs
+
+    _with_household_and_assistance(paired)
+
+    as_user(paired.user).post(
+        f"/records/elders/{paired.elder.pk}/new/",
+        form(
+            **{"as-0-unit_type": "grassroots", "as-0-remove": "on"},
+            **{"as-new0-unit_type": "volunteer", "as-new0-unit_name": "青年志愿者协会", "as-new0-measures": "每周送菜"},
+        ),
+    )
+
+    assert assistance_inputs(paired.elder) == [AssistanceInput("volunteer", "青年志愿者协会", "", "每周送菜")]
+    assert VisitRecord.objects.get().corrections == ["assistance"]
+
+
+def test_sending_the_tables_back_unchanged_corrects_nothing(paired, as_user):
+    _with_household_and_assistance(paired)
+
+    as_user(paired.user).post(
+        f"/records/elders/{paired.elder.pk}/new/",
+        form(
+            **{"hh-0-name": "王老汉", "hh-0-relation": "户主", "hh-0-health": "高血压"},
+            **{"hh-1-name": "李氏", "hh-1-relation": "配偶", "hh-1-health": ""},
+            **{"as-0-unit_type": "grassroots", "as-0-unit_name": "木城街道", "as-0-responsible_person": "张主任"},
+            **{"as-0-measures": "每月上门一次", "hh-new0-name": "", "as-new0-unit_type": ""},
+        ),
+    )
+
+    assert VisitRecord.objects.get().corrections == []
