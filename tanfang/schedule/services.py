@@ -230,10 +230,13 @@ def refresh_due(elder_ids: Iterable[int], today: dt.date | None = None) -> int:
     count = 0
     for start in range(0, len(ids), CHUNK):
         batch = ids[start : start + CHUNK]
-        rows = [
-            compute_state(elder, facts, contacts, today, policies, surges)
-            for elder, facts, contacts, _visits in load_facts(batch, today).values()
-        ]
+        rows = sorted(  # in id order: concurrent upserts then lock rows in the same order, never deadlock
+            (
+                compute_state(elder, facts, contacts, today, policies, surges)
+                for elder, facts, contacts, _visits in load_facts(batch, today).values()
+            ),
+            key=lambda row: row.elder_id,
+        )
         with transaction.atomic():
             ElderDue.objects.bulk_create(
                 rows, update_conflicts=True, unique_fields=["elder"], update_fields=_DUE_FIELDS, batch_size=1000
@@ -264,6 +267,10 @@ def queue_due_refresh(elder_ids: Iterable[int]) -> None:
         cursor.execute(sql, [secrets.randbits(62), now(), *ids])
 
 
+DRAIN_LOCK = 7_402_211  # the PostgreSQL advisory lock that lets one drain run at a time
+DRAIN_BATCH = 1000  # small enough that a reader waiting behind the periodic drain waits well under a second
+
+
 def refresh_queued(
     *,
     region_path: str | None = None,
@@ -272,26 +279,42 @@ def refresh_queued(
     limit: int | None = None,
 ) -> int:
     """Recompute queued elders (all, or those under a region path, or among some ids), oldest first,
-    and take off the queue exactly the entries that were read. Returns how many were refreshed."""
-    rows = DueRefresh.objects.all()
-    if region_path:
-        rows = rows.filter(region_path__startswith=region_path)
-    if elder_ids is not None:
-        rows = rows.filter(elder_id__in=list(elder_ids))
-    seen = list(rows.order_by("queued_at", "elder_id").values_list("elder_id", "token")[:limit])
-    if not seen:
+    and take off the queue exactly the entries that were read. Returns how many were refreshed.
+
+    Drains run one at a time (an advisory lock on PostgreSQL; SQLite has one writer anyway), so
+    two never lock the same rows in different orders; a reader behind the periodic drain waits
+    for its batch and then finds its elders done. Submissions never wait for a drain.
+    """
+    ids = list(elder_ids) if elder_ids is not None else None
+
+    def queued() -> list[tuple[int, int]]:
+        rows = DueRefresh.objects.all()
+        if region_path:
+            rows = rows.filter(region_path__startswith=region_path)
+        if ids is not None:
+            rows = rows.filter(elder_id__in=ids)
+        return list(rows.order_by("queued_at", "elder_id").values_list("elder_id", "token")[:limit])
+
+    if not queued():  # the usual case for a reader: nothing to wait for
         return 0
-    count = refresh_due([elder_id for elder_id, _token in seen], today)
-    for start in range(0, len(seen), 500):
-        taken = Q()
-        for elder_id, token in seen[start : start + 500]:
-            taken |= Q(elder_id=elder_id, token=token)
-        DueRefresh.objects.filter(taken).delete()
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [DRAIN_LOCK])
+        seen = queued()  # again: another drain may have taken them meanwhile
+        if not seen:
+            return 0
+        count = refresh_due([elder_id for elder_id, _token in seen], today)
+        for start in range(0, len(seen), 500):
+            taken = Q()
+            for elder_id, token in seen[start : start + 500]:
+                taken |= Q(elder_id=elder_id, token=token)
+            DueRefresh.objects.filter(taken).delete()
     return count
 
 
-def drain_due_queue(today: dt.date | None = None, batch: int = RECOMPUTE_SLICE) -> int:
-    """Refresh everyone queued, a batch at a time, until the queue is empty."""
+def drain_due_queue(today: dt.date | None = None, batch: int = DRAIN_BATCH) -> int:
+    """Refresh everyone queued, a batch (one transaction) at a time, until the queue is empty."""
     total = 0
     while count := refresh_queued(today=today, limit=batch):
         total += count
