@@ -27,10 +27,11 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import drop_scratch_database, p95, use_scratch_database
+from bench.common import drop_scratch_database, p95, use_existing_database, use_scratch_database
 
 ANSWERS = {
     "household_members": "same",
@@ -101,41 +102,19 @@ def _submit_for(args: tuple[list[tuple[int, int]], float, float, str]) -> int:
     return done
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--elders", type=int, default=1_000_000)
-    parser.add_argument("--visits-per-elder", type=int, default=12)
-    parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--processes", type=int, default=2, help="application processes submitting at once")
-    parser.add_argument("--database", default="tanfang_bench_records")
-    parser.add_argument("--keep", action="store_true")
-    args = parser.parse_args()
-
-    use_scratch_database(args.database)
-    os.environ.setdefault("TANFANG_MEDIA_ROOT", str(Path(__file__).resolve().parent.parent / "var" / "bench-media"))
-
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
-    from django.db import connection, connections
-    from django.test import Client
+def seed(args: argparse.Namespace, rng: random.Random) -> tuple[list[tuple[Any, ...]], dict[int, int]]:
+    """The demo county with `args.elders` elders, a visitor per 40 and a year of visits; its due states."""
+    from django.db import connection
 
     from tanfang.core.bulk import copy_rows, reserve_ids
-    from tanfang.core.roles import Role
     from tanfang.core.time import LOCAL_TZ, local_today, now
     from tanfang.devtools.demo import seed_demo, seed_elders
-    from tanfang.devtools.factories import make_user
     from tanfang.elders.models import Elder
-    from tanfang.records import printing
     from tanfang.regions.models import Region
-    from tanfang.schedule.models import DueRefresh
-    from tanfang.schedule.services import drain_due_queue, refresh_queued, run_recompute, start_recompute
+    from tanfang.schedule.services import run_recompute, start_recompute
     from tanfang.visitors.models import Pairing, Visitor
     from tanfang.visits.models import Visit
 
-    call_command("migrate", verbosity=0)
     t0 = time.perf_counter()
     seed_demo(elders=0)
     county = Region.objects.get(code="410823")
@@ -165,7 +144,6 @@ def main() -> None:
         ["elder_id", "visitor_id", "role", "started_on", "end_reason", "region_id", "region_path"],
         pairing_rows,
     )
-    rng = random.Random(5)
     today = local_today()
     count = 0
 
@@ -224,18 +202,121 @@ def main() -> None:
         f"in {time.perf_counter() - t0:.0f} s"
     )
 
-    # Visitors with log-ins, each paired with its elders.
-    sample = rng.sample(rows, 2400)
+    return rows, owner
+
+
+VISIT_COLUMNS = [
+    "elder_id",
+    "visitor_id",
+    "method",
+    "outcome",
+    "occurred_at",
+    "day",
+    "minutes",
+    "note",
+    "client_id",
+    "rejected",
+    "region_id",
+    "region_path",
+    "created_at",
+]
+
+
+def top_up(target: int, rows: list[tuple[Any, ...]], owner: dict[int, int], rng: random.Random) -> None:
+    """Add home visits on random past days to random elders until the visits table holds `target`."""
+    from django.db import connection
+
+    from tanfang.core.bulk import copy_rows
+    from tanfang.core.time import LOCAL_TZ, local_today, now
+    from tanfang.visits.models import Visit
+
+    missing = target - Visit.objects.count()
+    if missing <= 0:
+        return
+    today = local_today()
+
+    def extra() -> Iterator[tuple[object, ...]]:
+        made = 0
+        while made < missing:
+            pk, village, path, registered = rows[rng.randrange(len(rows))]
+            day = today - dt.timedelta(days=rng.randrange(1, 365))
+            if day < registered:
+                continue
+            made += 1
+            moment = dt.datetime(day.year, day.month, day.day, 15, tzinfo=LOCAL_TZ)
+            client_id = uuid.UUID(int=rng.getrandbits(128))
+            yield (pk, owner[pk], "home", "visited", moment, day, 30, "", client_id, False, village, path, now())
+
+    t0 = time.perf_counter()
+    copy_rows(Visit, VISIT_COLUMNS, extra())
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE visits_visit")
+    print(f"added {missing:,} visits: {Visit.objects.count():,} in all ({time.perf_counter() - t0:.0f} s)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--elders", type=int, default=1_000_000)
+    parser.add_argument("--visits-per-elder", type=int, default=12)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--processes", type=int, default=2, help="application processes submitting at once")
+    parser.add_argument("--database", default="tanfang_bench_records")
+    parser.add_argument("--visits-total", type=int, default=0, help="add visits until the table holds this many")
+    parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--reuse", action="store_true", help="measure on the database a --keep run left")
+    args = parser.parse_args()
+
+    if args.reuse:
+        use_existing_database(args.database)
+    else:
+        use_scratch_database(args.database)
+    os.environ.setdefault("TANFANG_MEDIA_ROOT", str(Path(__file__).resolve().parent.parent / "var" / "bench-media"))
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connections
+    from django.test import Client, override_settings
+
+    from tanfang.core.roles import Role
+    from tanfang.core.time import now
+    from tanfang.devtools.factories import make_user
+    from tanfang.elders.models import Elder
+    from tanfang.records import printing
+    from tanfang.schedule.models import DueRefresh
+    from tanfang.schedule.services import drain_due_queue, refresh_queued
+    from tanfang.visitors.models import Pairing, Visitor
+    from tanfang.visits.models import Visit
+
+    call_command("migrate", verbosity=0)
+    rng = random.Random(5)
+    if args.reuse:
+        rows = list(
+            Elder.objects.order_by("region_path", "id").values_list("pk", "region_id", "region_path", "registered_on")
+        )
+        owner = dict(Pairing.objects.filter(ended_on__isnull=True).values_list("elder_id", "visitor_id"))
+    else:
+        rows, owner = seed(args, rng)
+    if args.visits_total:
+        top_up(args.visits_total, rows, owner, rng)
+    print(f"{len(rows):,} elders, {Visit.objects.count():,} visits")
+
+    # Visitors with log-ins, each paired with its elders. They log in by session (force_login): their
+    # passwords are never checked, so they need not cost a slow hash each.
+    override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]).enable()
+    sample = rng.sample(rows, min(2400, len(rows)))
     users: dict[int, int] = {}
     pairs: list[tuple[int, int]] = []
     for pk, _village, _path, _registered in sample:
         vid = owner[pk]
         if vid not in users:
             visitor = Visitor.objects.get(pk=vid)
-            user = make_user(f"bench_v{vid}", Role.VISITOR, [visitor.region])
-            visitor.user = user
-            visitor.save(update_fields=["user"])
-            users[vid] = user.pk
+            if visitor.user_id is None:
+                visitor.user = make_user(f"bench_v{vid}", Role.VISITOR, [visitor.region])
+                visitor.save(update_fields=["user"])
+            users[vid] = visitor.user_id  # type: ignore[assignment]  # set just above
         pairs.append((users[vid], pk))
 
     moment = now() - dt.timedelta(hours=1)
