@@ -244,7 +244,7 @@ def top_up(target: int, rows: list[tuple[Any, ...]], owner: dict[int, int], rng:
                 continue
             made += 1
             moment = dt.datetime(day.year, day.month, day.day, 15, tzinfo=LOCAL_TZ)
-            client_id = uuid.UUID(int=rng.getrandbits(128))
+            client_id = uuid.uuid4()  # never one the first seeding drew from the same generator
             yield (pk, owner[pk], "home", "visited", moment, day, 30, "", client_id, False, village, path, now())
 
     t0 = time.perf_counter()
