@@ -2,6 +2,8 @@
 
 Usage (creates and drops its own database):
     .venv/bin/python bench/records.py [--elders 1000000] [--visits-per-elder 12] [--seconds 20]
+        [--processes 2] [--visits-total 12000000] [--keep]
+    .venv/bin/python bench/records.py --reuse [...]   # measure again on the database --keep left
 
 Seeds the demo county with elders, a paired visitor per 40 elders and a year of visits (COPY),
 then prints:
