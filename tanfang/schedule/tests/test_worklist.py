@@ -315,18 +315,6 @@ def test_draining_the_queue_takes_it_in_batches_until_it_is_empty(setting):
     assert set(ElderDue.objects.values_list("elder_id", flat=True)) == set(ids)
 
 
-def test_the_periodic_job_drains_the_queue(setting):
-    from config.schedule import BEAT_SCHEDULE
-    from tanfang.schedule.tasks import refresh_queued_task
-
-    queue_due_refresh([setting["due"].pk])
-    entry = next(e for e in BEAT_SCHEDULE.values() if e["task"] == refresh_queued_task.name)
-
-    refresh_queued_task()
-
-    assert entry["schedule"] <= 10 and not DueRefresh.objects.exists()
-
-
 def test_an_officer_sets_a_stricter_policy_and_declares_weather_through_the_pages(tree, officer_county_north, as_user):
     client = as_user(officer_county_north)
     form = {
