@@ -238,6 +238,8 @@ def test_the_household_is_corrected_on_the_page_keeping_full_id_numbers(paired, 
     ]
     record = VisitRecord.objects.get()
     assert record.corrections == ["household"]
+    shown = as_user(paired.user).get(f"/records/visits/{record.pk}/").content.decode()
+    assert "更正：家庭成员" in shown
     event = AuditEvent.objects.filter(action="elder.updated").latest("pk")
     assert event.details == {"source": "visit", "visit": record.pk} and "household" in event.changes
 
