@@ -20,9 +20,7 @@ def use_scratch_database(name: str) -> None:
     with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         conn.execute(f'CREATE DATABASE "{name}"')
-    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{name}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ.setdefault("TANFANG_STATIC_MANIFEST", "0")  # pages render without collectstatic
+    use_existing_database(name)
 
 
 def drop_scratch_database(name: str) -> None:
@@ -37,4 +35,4 @@ def use_existing_database(name: str) -> None:
     """Point Django at a database an earlier `--keep` run left (call before django.setup())."""
     os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{name}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ.setdefault("TANFANG_STATIC_MANIFEST", "0")
+    os.environ.setdefault("TANFANG_STATIC_MANIFEST", "0")  # pages render without collectstatic

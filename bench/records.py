@@ -104,6 +104,23 @@ def _submit_for(args: tuple[list[tuple[int, int]], float, float, str]) -> int:
     return done
 
 
+VISIT_COLUMNS = [
+    "elder_id",
+    "visitor_id",
+    "method",
+    "outcome",
+    "occurred_at",
+    "day",
+    "minutes",
+    "note",
+    "client_id",
+    "rejected",
+    "region_id",
+    "region_path",
+    "created_at",
+]
+
+
 def seed(args: argparse.Namespace, rng: random.Random) -> tuple[list[tuple[Any, ...]], dict[int, int]]:
     """The demo county with `args.elders` elders, a visitor per 40 and a year of visits; its due states."""
     from django.db import connection
@@ -179,21 +196,7 @@ def seed(args: argparse.Namespace, rng: random.Random) -> tuple[list[tuple[Any, 
 
     copy_rows(
         Visit,
-        [
-            "elder_id",
-            "visitor_id",
-            "method",
-            "outcome",
-            "occurred_at",
-            "day",
-            "minutes",
-            "note",
-            "client_id",
-            "rejected",
-            "region_id",
-            "region_path",
-            "created_at",
-        ],
+        VISIT_COLUMNS,
         visits(),
     )
     with connection.cursor() as cursor:
@@ -205,23 +208,6 @@ def seed(args: argparse.Namespace, rng: random.Random) -> tuple[list[tuple[Any, 
     )
 
     return rows, owner
-
-
-VISIT_COLUMNS = [
-    "elder_id",
-    "visitor_id",
-    "method",
-    "outcome",
-    "occurred_at",
-    "day",
-    "minutes",
-    "note",
-    "client_id",
-    "rejected",
-    "region_id",
-    "region_path",
-    "created_at",
-]
 
 
 def top_up(target: int, rows: list[tuple[Any, ...]], owner: dict[int, int], rng: random.Random) -> None:

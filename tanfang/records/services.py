@@ -472,7 +472,7 @@ def review_record(*, actor: Actor, record: VisitRecord, outcome: str, note: str 
         if rejected != visit.rejected:
             changes["rejected"] = {"old": visit.rejected, "new": rejected}
             visit.rejected = rejected
-        visit.save(update_fields=["method", "rejected"])  # the schedule refreshes after commit
+        visit.save(update_fields=["method", "rejected"])  # queues the elder for a due-state refresh
         locked.review_state = outcome
         locked.review_note = note.strip()
         locked.reviewed_by_id = actor.pk
