@@ -104,6 +104,34 @@ def _submit_for(args: tuple[list[tuple[int, int]], float, float, str]) -> int:
     return done
 
 
+def _upload_for(args: tuple[list[tuple[int, list[int]]], float, float, str, int]) -> int:
+    """A worker process uploading batches: each a phone's kept records, for that visitor's own elders."""
+    phones, start, seconds, moment_iso, size = args
+    from django.conf import settings
+    from django.db import connections
+    from django.test import Client
+
+    connections.close_all()
+    moment = dt.datetime.fromisoformat(moment_iso)
+    client = Client()
+    sessions = log_in({user_id for user_id, _elders in phones})
+    time.sleep(max(0.0, start - time.time()))
+    done = 0
+    deadline = start + seconds
+    turn = 0
+    while time.time() < deadline:
+        user_id, elders = phones[turn % len(phones)]
+        offset = (turn // len(phones)) * size
+        turn += 1
+        records = [json.loads(body(moment)) | {"elder_id": elders[(offset + k) % len(elders)]} for k in range(size)]
+        client.cookies[settings.SESSION_COOKIE_NAME] = sessions[user_id]
+        response = client.post("/api/v1/visits/batch", {"records": records}, content_type="application/json")
+        assert response.status_code == 200 and response.json()["created"] == size, response.content[:300]
+        done += size
+    connections.close_all()
+    return done
+
+
 VISIT_COLUMNS = [
     "elder_id",
     "visitor_id",
@@ -248,6 +276,7 @@ def main() -> None:
     parser.add_argument("--visits-per-elder", type=int, default=12)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--processes", type=int, default=2, help="application processes submitting at once")
+    parser.add_argument("--batch-size", type=int, default=20, help="records per upload in the batch phase")
     parser.add_argument("--database", default="tanfang_bench_records")
     parser.add_argument("--visits-total", type=int, default=0, help="add visits until the table holds this many")
     parser.add_argument("--keep", action="store_true")
@@ -344,6 +373,31 @@ def main() -> None:
         f"due states refreshed after the burst: {drained:,} elders (queue held {queued:,}) "
         f"in {time.perf_counter() - t1:.1f} s"
     )
+
+    # Phones uploading the records they kept offline: each batch holds one visitor's records for
+    # as many of its own elders.
+    by_visitor: dict[int, list[int]] = {}
+    for elder_id, visitor_id in owner.items():
+        by_visitor.setdefault(visitor_id, []).append(elder_id)
+    phones: list[tuple[int, list[int]]] = []
+    for vid in rng.sample(sorted(by_visitor), min(400, len(by_visitor))):
+        visitor = Visitor.objects.get(pk=vid)
+        if visitor.user_id is None:
+            visitor.user = make_user(f"bench_v{vid}", Role.VISITOR, [visitor.region])
+            visitor.save(update_fields=["user"])
+        phones.append((visitor.user_id, by_visitor[vid]))  # type: ignore[arg-type]  # set just above
+    connections.close_all()
+    start = time.time() + 5 + len(phones) / workers / 200
+    chunks_b = [(phones[k::workers], start, args.seconds, moment.isoformat(), args.batch_size) for k in range(workers)]
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        done = sum(pool.map(_upload_for, chunks_b))
+    print(
+        f"sustained, phones uploading kept records {args.batch_size} at a time: {done:,} records in "
+        f"{args.seconds:.0f} s with {workers} processes = {done / args.seconds:.0f}/s"
+    )
+    t1 = time.perf_counter()
+    drained = drain_due_queue()
+    print(f"due states refreshed after the uploads: {drained:,} elders in {time.perf_counter() - t1:.1f} s")
 
     visit = Visit.objects.filter(record__isnull=False).order_by("-pk").first()
     assert visit is not None

@@ -71,15 +71,53 @@ def record_event(
     raises TransactionManagementError otherwise, because an audit row committed apart
     from its write could describe a change that never happened.
     """
+    event = new_event(
+        actor=actor,
+        action=action,
+        subject=subject,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        subject_label=subject_label,
+        region_path=region_path,
+        changes=changes,
+        details=details,
+        ip_address=ip_address,
+    )
+    record_events([event])
+    return event
+
+
+def record_events(events: list[AuditEvent]) -> None:
+    """Store events made with `new_event` in one statement, inside the write's transaction."""
     if not transaction.get_connection().in_atomic_block:
         raise transaction.TransactionManagementError("record_event must run inside the write's transaction")
+    if len(events) == 1:
+        events[0].save(force_insert=True)
+    elif events:
+        AuditEvent.objects.bulk_create(events)
+
+
+def new_event(
+    *,
+    actor: Actor | None,
+    action: Action,
+    subject: models.Model | None = None,
+    subject_type: str | None = None,
+    subject_id: str | None = None,
+    subject_label: str | None = None,
+    region_path: str | None = None,
+    changes: Changes | None = None,
+    details: Mapping[str, Any] | None = None,
+    ip_address: str | None = None,
+) -> AuditEvent:
+    """An audit event, not yet stored (see `record_event` for what each part means)."""
     if subject is not None:
         subject_type = subject_type or subject._meta.label_lower
         subject_id = subject_id or str(subject.pk)
         subject_label = subject_label if subject_label is not None else str(subject)
         if region_path is None:
             region_path = getattr(subject, "region_path", None) or getattr(subject, "path", None)
-    return AuditEvent.objects.create(
+    return AuditEvent(
         at=now(),
         actor=actor if actor is not None and actor.pk is not None else None,  # type: ignore[misc]
         actor_label=actor.username if actor is not None else "system",

@@ -12,7 +12,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from tanfang.core.errors import DomainError, ErrorCode, ValidationFailed
+from tanfang.core.errors import DomainError, ErrorCode, FieldError, ValidationFailed
 
 
 def _pydantic_message(error: dict[str, Any]) -> str:
@@ -28,6 +28,14 @@ def _pydantic_message(error: dict[str, Any]) -> str:
         "date_parsing": _("日期格式应为 YYYY-MM-DD"),
         "string_type": _("应为文本"),
         "list_type": _("应为列表"),
+        "too_long": _("最多 %(n)s 项") % {"n": context.get("max_length", "")},
+        "too_short": _("至少 %(n)s 项") % {"n": context.get("min_length", "")},
+        "uuid_parsing": _("应为 UUID"),
+        "uuid_type": _("应为 UUID"),
+        "datetime_parsing": _("时间格式应为 ISO 8601（带时区）"),
+        "datetime_from_date_parsing": _("时间格式应为 ISO 8601（带时区）"),
+        "float_parsing": _("应为数字"),
+        "dict_type": _("应为对象"),
         "json_invalid": _("请求体不是有效的 JSON"),
         "enum": _("取值无效"),
         "literal_error": _("取值无效"),
@@ -40,6 +48,11 @@ def _pydantic_message(error: dict[str, Any]) -> str:
 def _field_name(loc: list[Any] | tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "payload", "form")]
     return ".".join(parts)
+
+
+def field_errors(errors: list[Any]) -> list[FieldError]:
+    """Pydantic's errors as named fields with Chinese messages."""
+    return [FieldError(_field_name(e.get("loc", ())), _pydantic_message(e)) for e in errors]
 
 
 def install_error_handlers(api: NinjaAPI) -> None:
@@ -59,7 +72,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(NinjaValidationError)
     def invalid_input(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-        errors = [{"field": _field_name(e.get("loc", ())), "message": _pydantic_message(e)} for e in exc.errors]
+        errors = [{"field": e.field, "message": e.message} for e in field_errors(list(exc.errors))]
         summary = "；".join(f"{e['field']}：{e['message']}" if e["field"] else e["message"] for e in errors)
         return respond(request, 422, ErrorCode.VALIDATION_FAILED, summary or _("输入有误"), errors=errors)
 

@@ -9,16 +9,33 @@ from typing import Any, cast
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import ValidationError as PydanticError
 
 from tanfang.accounts.models import User
-from tanfang.core.errors import FieldError, ValidationFailed
+from tanfang.core.api_errors import field_errors
+from tanfang.core.errors import DomainError, FieldError, NotFound, ValidationFailed
 from tanfang.core.paging import page_of
 from tanfang.elders.api import ElderPatch
+from tanfang.elders.models import Elder
 from tanfang.records import images, printing
 from tanfang.records.formdefs import describe
 from tanfang.records.models import FormTemplate, VisitRecord
-from tanfang.records.selectors import elder_for_visits, get_record_for_review, get_visit_for, visits_of_elder
-from tanfang.records.services import Checkin, RecordInput, review_record, submit_record, template_for
+from tanfang.records.selectors import (
+    elder_for_visits,
+    elders_for_visits,
+    get_record_for_review,
+    get_visit_for,
+    visits_of_elder,
+)
+from tanfang.records.services import (
+    MAX_BATCH,
+    Checkin,
+    RecordInput,
+    review_record,
+    submit_record,
+    submit_records,
+    template_for,
+)
 from tanfang.records.verification import flag_message
 from tanfang.regions.models import Region
 from tanfang.visits.models import Method, Outcome, Visit
@@ -233,6 +250,112 @@ def create_visit(request: HttpRequest, elder_id: int, payload: RecordIn) -> Stat
     if created:  # everything the answer shows is in hand: no second read at the month-end peak
         return Status(201, visit_out(visit, photo_count=len(data.photos)))
     return Status(200, visit_out(get_visit_for(actor, visit.pk)))
+
+
+class BatchRecordIn(RecordIn):
+    elder_id: int = Field(..., description="被探访老人的编号")
+
+
+class BatchIn(Schema):
+    records: list[dict[str, Any]] = Field(
+        ..., min_length=1, max_length=MAX_BATCH, description=f"每条与单条提交相同，另加 elder_id；最多 {MAX_BATCH} 条"
+    )
+
+
+class ErrorOut(Schema):
+    field: str
+    message: str
+
+
+class BatchResultOut(Schema):
+    index: int = Field(..., description="在提交列表中的位置（从 0 开始）")
+    client_id: str | None
+    elder_id: int | None
+    status: str = Field(..., description="created 已保存 / duplicate 此前已保存 / refused 未保存（见 code、message）")
+    code: str
+    message: str
+    errors: list[ErrorOut]
+    visit_id: int | None
+    number: int | None
+    flags: list[str]
+
+
+class BatchOut(Schema):
+    created: int
+    duplicates: int
+    refused: int
+    results: list[BatchResultOut]
+
+
+def _refused(index: int, raw: dict[str, Any], error: DomainError) -> BatchResultOut:
+    client_id, elder_id = raw.get("client_id"), raw.get("elder_id")
+    return BatchResultOut(
+        index=index,
+        client_id=str(client_id) if client_id is not None else None,
+        elder_id=elder_id if isinstance(elder_id, int) else None,
+        status="refused",
+        code=str(error.code),
+        message=error.message,
+        errors=[ErrorOut(field=e.field, message=e.message) for e in getattr(error, "errors", [])],
+        visit_id=None,
+        number=None,
+        flags=[],
+    )
+
+
+@router.post(
+    "/visits/batch",
+    response=BatchOut,
+    summary="批量提交手机上离线保存的探访记录（逐条保存或拒绝；重复的 client_id 只保存一次）",
+)
+def create_visits(request: HttpRequest, payload: BatchIn) -> BatchOut:
+    actor = _user(request)
+    parsed: list[tuple[int, BatchRecordIn]] = []
+    answers: dict[int, BatchResultOut] = {}
+    for index, raw in enumerate(payload.records):
+        try:
+            parsed.append((index, BatchRecordIn.model_validate(raw)))
+        except PydanticError as error:
+            failed = ValidationFailed(errors=field_errors(error.errors()))
+            answers[index] = _refused(index, raw, failed)
+    elders = elders_for_visits(actor, [item.elder_id for _index, item in parsed])
+    items: list[tuple[Elder, RecordInput]] = []
+    positions: list[int] = []
+    for index, item in parsed:
+        try:
+            elder = elders.get(item.elder_id)
+            if elder is None:
+                raise NotFound()
+            items.append((elder, record_input(item)))
+            positions.append(index)
+        except DomainError as error:
+            answers[index] = _refused(index, payload.records[index], error)
+    for index, result in zip(positions, submit_records(actor=actor, items=items), strict=True):
+        if result.error is not None:
+            answers[index] = _refused(index, payload.records[index], result.error)
+            continue
+        visit = result.visit
+        assert visit is not None
+        record: VisitRecord | None = getattr(visit, "record", None)
+        answers[index] = BatchResultOut(
+            index=index,
+            client_id=str(result.client_id),
+            elder_id=visit.elder_id,
+            status="created" if result.created else "duplicate",
+            code="",
+            message="",
+            errors=[],
+            visit_id=visit.pk,
+            number=record.number if record else None,
+            flags=[f["code"] for f in record.flags] if record else [],
+        )
+    results = [answers[index] for index in range(len(payload.records))]
+    return BatchOut(
+        created=sum(r.status == "created" for r in results),
+        duplicates=sum(r.status == "duplicate" for r in results),
+        refused=sum(r.status == "refused" for r in results),
+        results=results,
+    )
 
 
 @router.get("/visits/{int:visit_id}", response=VisitOut, summary="一次探访的完整记录")

@@ -6,6 +6,7 @@ the elder (a visitor's log-in sees its own elders only). Everything else looks m
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -33,6 +34,21 @@ def elder_for_visits(actor: Actor, elder_id: int) -> Elder:
     if scope_of(actor).contains(elder.region_path) or _paired(actor, elder.pk):
         return elder
     raise NotFound()
+
+
+def elders_for_visits(actor: Actor, elder_ids: Iterable[int]) -> dict[int, Elder]:
+    """Of these elders, each one the actor may see or record visits of, by id; the rest are left out."""
+    elders = list(Elder.objects.filter(pk__in=set(elder_ids), merged_into__isnull=True))
+    scope = scope_of(actor)
+    outside = [e.pk for e in elders if not scope.contains(e.region_path)]
+    paired: set[int] = set()
+    if outside and getattr(actor, "pk", None):
+        paired = set(
+            Pairing.objects.filter(elder_id__in=outside, visitor__user_id=actor.pk, ended_on__isnull=True).values_list(
+                "elder_id", flat=True
+            )
+        )
+    return {e.pk: e for e in elders if scope.contains(e.region_path) or e.pk in paired}
 
 
 def get_visit_for(actor: Actor, visit_id: int) -> Visit:

@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import json
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -23,8 +24,9 @@ from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from tanfang.audit.actions import Action
-from tanfang.audit.services import record_event
-from tanfang.core.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
+from tanfang.audit.models import AuditEvent
+from tanfang.audit.services import new_event, record_event, record_events
+from tanfang.core.errors import DomainError, FieldError, NotFound, PermissionDenied, ValidationFailed
 from tanfang.core.generations import Cached
 from tanfang.core.roles import Permission, has_permission
 from tanfang.core.scope import Actor, scope_of
@@ -35,7 +37,7 @@ from tanfang.records import images, verification
 from tanfang.records.formdefs import TemplateInvalid, check_answers, parse_definition
 from tanfang.records.models import FormTemplate, ReviewState, VisitPhoto, VisitRecord
 from tanfang.regions.models import Region
-from tanfang.schedule.services import current_policies, path_prefixes
+from tanfang.schedule.services import current_policies, path_prefixes, queue_due_refresh
 from tanfang.visitors.models import Pairing, Visitor
 from tanfang.visits.models import Method, Outcome, Visit
 
@@ -133,20 +135,18 @@ def _template(data: RecordInput, elder: Elder, errors: list[FieldError]) -> Form
     return template
 
 
-def visitor_paired_with(actor: Actor, elder: Elder) -> Visitor | None:
-    """The actor's own visitor profile, when it has an open pairing with the elder."""
-    return (
-        Visitor.objects.filter(
-            user_id=actor.pk, active=True, pairings__elder=elder, pairings__ended_on__isnull=True
-        ).first()
-        if getattr(actor, "pk", None)
-        else None
-    )
+def own_visitors(actor: Actor, elder_ids: Iterable[int]) -> dict[int, Visitor]:
+    """The actor's own active visitor profile for each of these elders it has an open pairing with."""
+    if not getattr(actor, "pk", None):
+        return {}
+    pairings = Pairing.objects.filter(
+        elder_id__in=set(elder_ids), visitor__user_id=actor.pk, visitor__active=True, ended_on__isnull=True
+    ).select_related("visitor")
+    return {p.elder_id: p.visitor for p in pairings}
 
 
-def _who_visited(actor: Actor, elder: Elder, data: RecordInput) -> Visitor | None:
+def _who_visited(actor: Actor, elder: Elder, data: RecordInput, own: Visitor | None) -> Visitor | None:
     """Decide whose visit this is, or refuse: a paired visitor, or an officer entering a record."""
-    own = visitor_paired_with(actor, elder)
     if own is not None and data.visitor_id in (None, own.pk):
         return own
     in_scope = scope_of(actor).contains(elder.region_path)
@@ -253,7 +253,17 @@ def _position(latitude: Any, longitude: Any) -> verification.Position | None:
     return verification.Position(float(latitude), float(longitude))
 
 
-def _signals(visit: Visit, record: VisitRecord, elder: Elder, photo_hashes: list[str]) -> list[verification.Flag]:
+def _signals(
+    visit: Visit,
+    record: VisitRecord,
+    elder: Elder,
+    photo_hashes: list[str],
+    batch_places: dict[int, verification.Position | None],
+    later: set[int],
+) -> list[verification.Flag]:
+    """Verification signals for a stored visit. Of a batch, `batch_places` has the check-in positions
+    (their records are not written yet) and `later` the visits after this one, which it is not
+    compared with: as when sent one by one, the second of two clashing visits is the one flagged."""
     position = _position(record.checkin_latitude, record.checkin_longitude)
     home = _position(elder.home_latitude, elder.home_longitude)
     rules = verification.Rules(**getattr(settings, "TANFANG_VERIFICATION", {}))
@@ -268,12 +278,13 @@ def _signals(visit: Visit, record: VisitRecord, elder: Elder, photo_hashes: list
                 occurred_at__range=(visit.occurred_at - window, visit.occurred_at + window),
             )
             .exclude(elder_id=elder.pk)
+            .exclude(pk__in=later)
             .select_related("record", "elder")[:20]
         )
         for other in nearby:
-            place = None
+            place = batch_places.get(other.pk)
             other_record = getattr(other, "record", None)
-            if other_record is not None:
+            if place is None and other_record is not None:
                 place = _position(other_record.checkin_latitude, other_record.checkin_longitude)
             place = place or _position(other.elder.home_latitude, other.elder.home_longitude)
             others.append(verification.OtherVisit(other.pk, other.occurred_at, place))
@@ -300,38 +311,158 @@ def _signals(visit: Visit, record: VisitRecord, elder: Elder, photo_hashes: list
     return verification.check(facts, others=others, reused_photo_visits=reused, rules=rules)
 
 
+@dataclass
+class Submitted:
+    """What became of one record sent in a batch: stored, already stored, or refused with why."""
+
+    client_id: uuid.UUID
+    visit: Visit | None = None
+    created: bool = False
+    error: DomainError | None = None
+
+
+@dataclass
+class _Ready:
+    """A checked record, waiting to be stored."""
+
+    index: int
+    elder: Elder
+    data: RecordInput
+    visitor: Visitor | None
+    template: FormTemplate
+    findings: list[str]
+    photo_files: list[tuple[str, str, bytes]] = field(default_factory=list)
+
+
+MAX_BATCH = 50
+
+
 def submit_record(*, actor: Actor, elder: Elder, data: RecordInput) -> tuple[Visit, bool]:
     """Store a visit (or an attempt) with its record once. Returns (visit, created).
 
     The same client id sent again returns the first visit and changes nothing.
     """
-    existing = Visit.objects.filter(client_id=data.client_id).first()
-    if existing is not None:
-        if existing.elder_id != elder.pk:
-            raise ValidationFailed(errors=[FieldError("client_id", _("该记录编号已用于其他老人"))])
-        return existing, False
+    (result,) = submit_records(actor=actor, items=[(elder, data)])
+    if result.error is not None:
+        raise result.error
+    assert result.visit is not None
+    return result.visit, result.created
+
+
+def submit_records(*, actor: Actor, items: list[tuple[Elder, RecordInput]]) -> list[Submitted]:
+    """Store several records at once, as a phone sends the ones it kept while offline.
+
+    Each record stands alone: one that is refused stores nothing and does not stop the others; one
+    whose client id is already stored (or came earlier in the batch) is returned as stored. The
+    records that pass are written in one transaction with a statement per table, which is what
+    makes a month-end upload cheap; the elders are passed in already checked as visible
+    (`selectors.elders_for_visits`).
+    """
+    if len(items) > MAX_BATCH:
+        raise ValidationFailed(errors=[FieldError("records", _("一次最多提交%(n)s条记录") % {"n": MAX_BATCH})])
+    results = [Submitted(client_id=data.client_id) for _elder, data in items]
+    stored = {v.client_id: v for v in Visit.objects.filter(client_id__in=[d.client_id for _e, d in items])}
+    own = own_visitors(actor, [elder.pk for elder, _data in items])
+    first_of: dict[uuid.UUID, int] = {}
+    ready: list[_Ready] = []
+    for index, (elder, data) in enumerate(items):
+        result = results[index]
+        try:
+            existing = stored.get(data.client_id)
+            earlier = first_of.setdefault(data.client_id, index)
+            if existing is None and earlier != index:
+                if items[earlier][0].pk != elder.pk:
+                    raise ValidationFailed(errors=[FieldError("client_id", _("该记录编号已用于其他老人"))])
+                continue  # a copy of an earlier record of this batch: answered with it, below
+            if existing is not None:
+                if existing.elder_id != elder.pk:
+                    raise ValidationFailed(errors=[FieldError("client_id", _("该记录编号已用于其他老人"))])
+                result.visit = existing
+                continue
+            ready.append(_checked(actor, index, elder, data, own.get(elder.pk)))
+        except DomainError as error:
+            result.error = error
+    for item in _store(actor, ready):
+        results[item.index] = item.result
+    for index, (_elder, data) in enumerate(items):
+        earlier = first_of[data.client_id]
+        if earlier != index and results[index].visit is None and results[index].error is None:
+            first = results[earlier]
+            results[index] = Submitted(client_id=data.client_id, visit=first.visit, error=first.error)
+    return results
+
+
+def _checked(actor: Actor, index: int, elder: Elder, data: RecordInput, own: Visitor | None) -> _Ready:
+    """Everything about one record checked, or the error that refuses it."""
     if elder.merged_into_id:
         raise NotFound()
-    visitor = _who_visited(actor, elder, data)
+    visitor = _who_visited(actor, elder, data, own)
     errors: list[FieldError] = []
     template = _template(data, elder, errors)
     findings = _check(data, elder, template, errors)
     if errors:
         raise ValidationFailed(errors=errors)
     assert template is not None
-    received = now()
     photo_files = [(hashlib.sha256(p).hexdigest(), images.difference_hash(p), p) for p in data.photos]
+    return _Ready(index, elder, data, visitor, template, findings, photo_files)
+
+
+@dataclass
+class _Outcome:
+    index: int
+    result: Submitted
+
+
+def _store(actor: Actor, ready: list[_Ready]) -> list[_Outcome]:
+    """Write the checked records together; when a client id turns up stored meanwhile, one by one."""
+    if not ready:
+        return []
     try:
         with transaction.atomic():
-            locked = Elder.objects.select_for_update().get(pk=elder.pk)
-            visited = data.outcome == Outcome.VISITED
-            number = None
-            if visited:
-                top = VisitRecord.objects.filter(visit__elder_id=locked.pk).aggregate(top=Max("number"))["top"]
-                number = (top or 0) + 1
-            visit = Visit.objects.create(
-                elder=locked,
-                visitor=visitor,
+            return _write(actor, ready)
+    except IntegrityError:  # the same client id arrived at once from another request
+        if len(ready) > 1:
+            return [o for one in ready for o in _store(actor, [one])]
+        one = ready[0]
+        again = Visit.objects.filter(client_id=one.data.client_id).first()
+        if again is None:
+            raise
+        if again.elder_id != one.elder.pk:
+            error = ValidationFailed(errors=[FieldError("client_id", _("该记录编号已用于其他老人"))])
+            return [_Outcome(one.index, Submitted(one.data.client_id, error=error))]
+        return [_Outcome(one.index, Submitted(one.data.client_id, visit=again))]
+    except ValidationFailed as error:  # a registry correction refused: only that record is refused
+        if len(ready) > 1:
+            return [o for one in ready for o in _store(actor, [one])]
+        return [_Outcome(ready[0].index, Submitted(ready[0].data.client_id, error=error))]
+
+
+def _write(actor: Actor, ready: list[_Ready]) -> list[_Outcome]:
+    """Store checked records in the caller's transaction: visits, records and audit events one
+    statement each; the elders locked (in id order) while their visits are numbered."""
+    elder_ids = sorted({r.elder.pk for r in ready})
+    locked = {e.pk: e for e in Elder.objects.select_for_update().filter(pk__in=elder_ids).order_by("pk")}
+    tops = dict(
+        VisitRecord.objects.filter(visit__elder_id__in=elder_ids)
+        .values_list("visit__elder_id")
+        .annotate(top=Max("number"))
+        .values_list("visit__elder_id", "top")
+    )
+    received = now()
+    recorder = actor if getattr(actor, "pk", None) else None
+    visits: list[Visit] = []
+    numbers: list[int | None] = []
+    for item in ready:
+        elder, data = locked[item.elder.pk], item.data
+        number = None
+        if data.outcome == Outcome.VISITED:
+            number = (tops.get(elder.pk) or 0) + 1
+            tops[elder.pk] = number
+        numbers.append(number)
+        visits.append(
+            Visit(
+                elder=elder,
+                visitor=item.visitor,
                 method=data.method,
                 outcome=data.outcome,
                 occurred_at=data.occurred_at,
@@ -339,77 +470,98 @@ def submit_record(*, actor: Actor, elder: Elder, data: RecordInput) -> tuple[Vis
                 minutes=data.minutes if data.minutes is not None else _minutes(data, received),
                 note=data.note.strip(),
                 client_id=data.client_id,
-                recorded_by=actor if getattr(actor, "pk", None) else None,  # type: ignore[misc]
-                region_id=locked.region_id,
-                region_path=locked.region_path,
+                recorded_by=recorder,  # type: ignore[misc]
+                region_id=elder.region_id,
+                region_path=elder.region_path,
             )
-            checkin = data.checkin or Checkin()
-            record = VisitRecord(
+        )
+    if len(visits) == 1:
+        visits[0].save(force_insert=True)  # sends post_save, which queues the elder's due refresh
+    else:
+        Visit.objects.bulk_create(visits)  # no signals: the elders are queued just below
+        queue_due_refresh(elder_ids)
+    places = {
+        visit.pk: _position(item.data.checkin.latitude, item.data.checkin.longitude)
+        for visit, item in zip(visits, ready, strict=True)
+        if item.data.checkin is not None
+    }
+    later = {visit.pk for visit in visits}
+    records: list[VisitRecord] = []
+    events: list[AuditEvent] = []
+    outcomes: list[_Outcome] = []
+    for visit, number, item in zip(visits, numbers, ready, strict=True):
+        elder, data = locked[item.elder.pk], item.data
+        checkin = data.checkin or Checkin()
+        record = VisitRecord(
+            visit=visit,
+            template=item.template,
+            number=number,
+            answers=data.answers,
+            findings=item.findings,
+            registry_confirmed=data.registry_confirmed,
+            checkin_at=checkin.at,
+            checkin_latitude=_decimal(checkin.latitude),
+            checkin_longitude=_decimal(checkin.longitude),
+            checkin_accuracy_m=checkin.accuracy_m,
+            submitted_at=received,
+            visitor_signature=data.visitor_signature,
+            elder_signature=data.elder_signature,
+            elder_unsigned_reason=data.elder_unsigned_reason.strip()[:100],
+            entered_by_name=data.entered_by_name.strip()[:50],
+            entry_signature=data.entry_signature,
+            region_id=elder.region_id,
+            region_path=elder.region_path,
+        )
+        if data.corrections:
+            try:
+                changed = correct_from_visit(actor=actor, elder=elder, changes=data.corrections, visit_id=visit.pk)
+            except ValidationFailed as error:
+                raise ValidationFailed(
+                    errors=[FieldError(f"corrections.{e.field}", e.message) for e in error.errors]
+                ) from None
+            record.corrections = sorted(changed)
+        if data.set_home_location and checkin.latitude is not None and checkin.longitude is not None:
+            _set_home(actor, elder, checkin, visit.pk)
+        for sha, phash, content in item.photo_files:
+            photo = VisitPhoto(
                 visit=visit,
-                template=template,
-                number=number,
-                answers=data.answers,
-                findings=findings,
-                registry_confirmed=data.registry_confirmed,
-                checkin_at=checkin.at,
-                checkin_latitude=_decimal(checkin.latitude),
-                checkin_longitude=_decimal(checkin.longitude),
-                checkin_accuracy_m=checkin.accuracy_m,
-                submitted_at=received,
-                visitor_signature=data.visitor_signature,
-                elder_signature=data.elder_signature,
-                elder_unsigned_reason=data.elder_unsigned_reason.strip()[:100],
-                entered_by_name=data.entered_by_name.strip()[:50],
-                entry_signature=data.entry_signature,
-                region_id=locked.region_id,
-                region_path=locked.region_path,
+                elder_id=elder.pk,
+                visitor_id=item.visitor.pk if item.visitor else None,
+                sha256=sha,
+                phash=phash,
+                size=len(content),
             )
-            if data.corrections:
-                try:
-                    changed = correct_from_visit(actor=actor, elder=locked, changes=data.corrections, visit_id=visit.pk)
-                except ValidationFailed as error:
-                    raise ValidationFailed(
-                        errors=[FieldError(f"corrections.{e.field}", e.message) for e in error.errors]
-                    ) from None
-                record.corrections = sorted(changed)
-            if data.set_home_location and checkin.latitude is not None and checkin.longitude is not None:
-                _set_home(actor, locked, checkin, visit.pk)
-            for sha, phash, content in photo_files:
-                photo = VisitPhoto(
-                    visit=visit,
-                    elder_id=locked.pk,
-                    visitor_id=visitor.pk if visitor else None,
-                    sha256=sha,
-                    phash=phash,
-                    size=len(content),
-                )
-                photo.image.save(f"{sha}.jpg", ContentFile(content), save=False)
-                photo.save()
-            flags = _signals(visit, record, locked, [h for _sha, h, _c in photo_files])
-            record.flags = [f.as_dict() for f in flags]
-            record.review_state = ReviewState.PENDING if flags else ReviewState.NONE
-            record.save(force_insert=True)
-            record_event(
+            photo.image.save(f"{sha}.jpg", ContentFile(content), save=False)
+            photo.save()
+        later.discard(visit.pk)
+        flags = _signals(visit, record, elder, [h for _sha, h, _c in item.photo_files], places, later)
+        record.flags = [f.as_dict() for f in flags]
+        record.review_state = ReviewState.PENDING if flags else ReviewState.NONE
+        records.append(record)
+        events.append(
+            new_event(
                 actor=actor,
                 action=Action.VISIT_RECORDED,
-                subject=locked,
+                subject=elder,
                 details={
                     "visit": visit.pk,
                     "method": data.method,
                     "outcome": data.outcome,
                     "day": visit.day,
                     "number": number,
-                    "template": str(template),
-                    "findings": findings,
+                    "template": str(item.template),
+                    "findings": item.findings,
                     "flags": [f.code for f in flags],
                 },
             )
-    except IntegrityError:  # the same client id arrived twice at once
-        again = Visit.objects.filter(client_id=data.client_id).first()
-        if again is None:
-            raise
-        return again, False
-    return visit, True
+        )
+        outcomes.append(_Outcome(item.index, Submitted(data.client_id, visit=visit, created=True)))
+    if len(records) == 1:
+        records[0].save(force_insert=True)
+    else:
+        VisitRecord.objects.bulk_create(records)
+    record_events(events)
+    return outcomes
 
 
 def _minutes(data: RecordInput, received: dt.datetime) -> int | None:

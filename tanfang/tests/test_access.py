@@ -379,6 +379,30 @@ def test_the_owning_county_officer_reaches_the_same_records(case, north_records,
     assert response.status_code in (200, 201, 302), getattr(response, "content", b"")[:500]
 
 
+def test_a_batch_for_another_countys_elder_is_refused_as_missing(
+    north_records, officer_county_south, officer_county_north, as_user
+):
+    # given an upload naming the north's elder, and one naming no elder at all
+    client = as_user(officer_county_south)
+    before = fingerprint()
+    records = [API_VISIT | {"elder_id": north_records["elder"]}, API_VISIT | {"elder_id": 999999}]
+
+    # when
+    response = client.post("/api/v1/visits/batch", {"records": records}, content_type="application/json")
+
+    # then both look the same, and nothing changed
+    assert response.status_code == 200
+    outside, absent = response.json()["results"]
+    assert outside["status"] == absent["status"] == "refused"
+    assert (outside["code"], outside["message"]) == (absent["code"], absent["message"]) == ("not_found", "未找到该记录")
+    assert fingerprint() == before
+    # while the owning county's officer stores the first
+    response = as_user(officer_county_north).post(
+        "/api/v1/visits/batch", {"records": records}, content_type="application/json"
+    )
+    assert [r["status"] for r in response.json()["results"]] == ["created", "refused"]
+
+
 # --- lists show nothing of another county ----------------------------------------------
 
 
@@ -432,6 +456,7 @@ OTHER_ROUTES = {
     "api-1:get_worklist",
     "schedule:home",  # redirects to the user's own region
     "api-1:list_form_templates",  # the forms themselves: no one's data
+    "api-1:create_visits",  # names elders in its body: test_a_batch_for_another_countys_elder_is_refused_as_missing
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import io
 import uuid
@@ -71,3 +72,20 @@ def record_input(**changes) -> RecordInput:
         "visitor_signature": png(pattern=1),
     } | changes
     return RecordInput(**values)
+
+
+def data_url(content: bytes, kind: str = "png") -> str:
+    return f"data:image/{kind};base64," + base64.b64encode(content).decode()
+
+
+def api_body(**changes: Any) -> dict[str, Any]:
+    """A full home visit as the API takes it, with signatures and a photo."""
+    return {
+        "client_id": str(uuid.uuid4()),
+        "method": "home",
+        "occurred_at": daytime().isoformat(),
+        "answers": FULL_ANSWERS,
+        "checkin": {"at": (daytime() - dt.timedelta(minutes=25)).isoformat(), "latitude": 35.1, "longitude": 113.4},
+        "signatures": {"elder": data_url(png()), "visitor": data_url(png(pattern=1))},
+        "photos": [base64.b64encode(jpeg(3)).decode()],
+    } | changes

@@ -4,34 +4,18 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import uuid
 
 import pytest
 
 from tanfang.records.models import VisitRecord
-from tanfang.records.tests.helpers import FULL_ANSWERS, daytime, jpeg, png
+from tanfang.records.tests.helpers import FULL_ANSWERS, daytime
+from tanfang.records.tests.helpers import api_body as body
 from tanfang.visits.models import Visit
 
 
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-
-
-def data_url(content: bytes, kind: str = "png") -> str:
-    return f"data:image/{kind};base64," + base64.b64encode(content).decode()
-
-
-def body(**changes) -> dict:
-    return {
-        "client_id": str(uuid.uuid4()),
-        "method": "home",
-        "occurred_at": daytime().isoformat(),
-        "answers": FULL_ANSWERS,
-        "checkin": {"at": (daytime() - dt.timedelta(minutes=25)).isoformat(), "latitude": 35.1, "longitude": 113.4},
-        "signatures": {"elder": data_url(png()), "visitor": data_url(png(pattern=1))},
-        "photos": [base64.b64encode(jpeg(3)).decode()],
-    } | changes
 
 
 def post(client, elder_id, payload):
