@@ -2,16 +2,18 @@
 
 Usage (creates and drops its own database):
     .venv/bin/python bench/records.py [--elders 1000000] [--visits-per-elder 12] [--seconds 20]
-        [--processes 2] [--visits-total 12000000] [--keep]
+        [--processes 2] [--batch-size 20] [--visits-total 12000000] [--keep]
     .venv/bin/python bench/records.py --reuse [...]   # measure again on the database --keep left
 
 Seeds the demo county with elders, a paired visitor per 40 elders and a year of visits (COPY),
-then prints:
+vacuums what it loaded, then prints:
 - recording one visit through the API (validate, store, queue the elder's due-state refresh): p95,
   and the same followed by that refresh (what a reader triggers when it drains the queue);
 - sustained submissions per second with several application processes (--processes) on this
   machine's cores, each submitting for its own elders after logging its visitors in; then how long
   draining the refresh queue the burst left takes;
+- the same with phones uploading the records they kept offline (--batch-size at a time, each batch
+  one visitor's records for its own elders), and the drain after it;
 - the PDF of one record, and of a village's month of 200 records.
 """
 
