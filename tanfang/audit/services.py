@@ -91,10 +91,7 @@ def record_events(events: list[AuditEvent]) -> None:
     """Store events made with `new_event` in one statement, inside the write's transaction."""
     if not transaction.get_connection().in_atomic_block:
         raise transaction.TransactionManagementError("record_event must run inside the write's transaction")
-    if len(events) == 1:
-        events[0].save(force_insert=True)
-    elif events:
-        AuditEvent.objects.bulk_create(events)
+    AuditEvent.objects.bulk_create(events)
 
 
 def new_event(

@@ -475,11 +475,8 @@ def _write(actor: Actor, ready: list[_Ready]) -> list[_Outcome]:
                 region_path=elder.region_path,
             )
         )
-    if len(visits) == 1:
-        visits[0].save(force_insert=True)  # sends post_save, which queues the elder's due refresh
-    else:
-        Visit.objects.bulk_create(visits)  # no signals: the elders are queued just below
-        queue_due_refresh(elder_ids)
+    Visit.objects.bulk_create(visits)  # sends no post_save, one record or fifty: the elders are queued here
+    queue_due_refresh(elder_ids)
     places = {
         visit.pk: _position(item.data.checkin.latitude, item.data.checkin.longitude)
         for visit, item in zip(visits, ready, strict=True)
@@ -556,10 +553,7 @@ def _write(actor: Actor, ready: list[_Ready]) -> list[_Outcome]:
             )
         )
         outcomes.append(_Outcome(item.index, Submitted(data.client_id, visit=visit, created=True)))
-    if len(records) == 1:
-        records[0].save(force_insert=True)
-    else:
-        VisitRecord.objects.bulk_create(records)
+    VisitRecord.objects.bulk_create(records)
     record_events(events)
     return outcomes
 
