@@ -314,9 +314,8 @@ def main() -> None:
     from tanfang.core.roles import Role
     from tanfang.core.time import now
     from tanfang.devtools.factories import make_user
-    from tanfang.elders.models import Elder
+    from tanfang.elders.models import DueRefresh, Elder
     from tanfang.records import printing
-    from tanfang.schedule.models import DueRefresh
     from tanfang.schedule.services import drain_due_queue, refresh_queued
     from tanfang.visitors.models import Pairing, Visitor
     from tanfang.visits.models import Visit

@@ -12,10 +12,10 @@ BEAT_SCHEDULE = {
         "schedule": crontab(hour=0, minute=20),  # Asia/Shanghai (CELERY_TIMEZONE)
     },
     "visitor-daily-digest": {
-        "task": "tanfang.notifications.tasks.daily_digest_task",
+        "task": "tanfang.schedule.tasks.daily_digest_task",
         "schedule": crontab(hour=7, minute=30),
     },
-    "send-outbox": {"task": "tanfang.notifications.tasks.send_outbox_task", "schedule": 300.0},
+    "send-outbox": {"task": "tanfang.notifications.tasks.send_outbox_task", "schedule": 60.0},
     "clear-expired-sessions": {
         "task": "tanfang.accounts.tasks.clear_expired_sessions_task",
         "schedule": crontab(hour=3, minute=17),

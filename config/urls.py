@@ -4,6 +4,11 @@ from config.api import api
 from tanfang.core import views as core_views
 from tanfang.reports import views as report_views
 
+handler400 = "tanfang.core.error_pages.bad_request"
+handler403 = "tanfang.core.error_pages.forbidden"
+handler404 = "tanfang.core.error_pages.not_found"
+handler500 = "tanfang.core.error_pages.server_error"
+
 urlpatterns = [
     path("", report_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),

@@ -53,3 +53,9 @@ def roles_grantable_by(actor: User) -> list[Role]:
     """Return the roles the actor may give to users it creates, highest first."""
     roles = [r for r in Role if may_manage_role(actor.role, r)]
     return sorted(roles, key=lambda r: ROLE_RANK[r])
+
+
+def importing_user_unscoped(username: str = "") -> User | None:
+    """The active user a command-line import acts as: the one named, else the first administrator."""
+    users = User.objects.filter(is_active=True)
+    return users.filter(username=username).first() if username else users.filter(role=Role.ADMIN).first()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -79,18 +79,9 @@ def password_change_view(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/password_change.html", {"form": form, "forced": user.must_change_password})
 
 
-def _guard(error: NotFound | PermissionDenied) -> HttpResponse:
-    if isinstance(error, NotFound):
-        raise Http404(error.message)
-    return HttpResponseForbidden(error.message)
-
-
 def user_list_view(request: HttpRequest) -> HttpResponse:
     actor = user_of(request)
-    try:
-        users = users_visible_to(actor)
-    except PermissionDenied as error:
-        return _guard(error)
+    users = users_visible_to(actor)
     filters = UserFilterForm(request.GET or None)
     data = filters.cleaned_data if filters.is_valid() else {}
     users = filter_users(users, text=data.get("q", ""), role=data.get("role", ""), region=data.get("region", ""))
@@ -112,7 +103,7 @@ def user_create_view(request: HttpRequest) -> HttpResponse:
     actor = user_of(request)
     roles = roles_grantable_by(actor)
     if not roles:
-        return HttpResponseForbidden(_("您没有权限执行此操作"))
+        raise PermissionDenied()
     form = UserForm(request.POST or None, roles=roles)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -143,10 +134,7 @@ def user_create_view(request: HttpRequest) -> HttpResponse:
 
 def user_detail_view(request: HttpRequest, user_id: int) -> HttpResponse:
     actor = user_of(request)
-    try:
-        user = get_user_for(actor, user_id)
-    except (NotFound, PermissionDenied) as error:
-        return _guard(error)
+    user = get_user_for(actor, user_id)
     regions = [a.region for a in user.region_assignments.select_related("region").order_by("region_id")]
     return render(
         request,
@@ -164,12 +152,9 @@ def user_detail_view(request: HttpRequest, user_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def user_edit_view(request: HttpRequest, user_id: int) -> HttpResponse:
     actor = user_of(request)
-    try:
-        user = get_user_for(actor, user_id)
-    except (NotFound, PermissionDenied) as error:
-        return _guard(error)
+    user = get_user_for(actor, user_id)
     if not can_manage(actor, user):
-        return HttpResponseForbidden(_("您没有权限修改该用户"))
+        raise PermissionDenied(_("您没有权限修改该用户"))
     initial = {
         "username": user.username,
         "display_name": user.display_name,
@@ -210,11 +195,8 @@ def user_edit_view(request: HttpRequest, user_id: int) -> HttpResponse:
 @require_POST
 def user_unlock_view(request: HttpRequest, user_id: int) -> HttpResponse:
     actor = user_of(request)
-    try:
-        user = get_user_for(actor, user_id)
-        unlock_user(actor=actor, user=user)
-    except (NotFound, PermissionDenied) as error:
-        return _guard(error)
+    user = get_user_for(actor, user_id)
+    unlock_user(actor=actor, user=user)
     messages.success(request, _("已解除锁定"))
     return redirect("users:detail", user_id=user.pk)
 
@@ -222,16 +204,11 @@ def user_unlock_view(request: HttpRequest, user_id: int) -> HttpResponse:
 @require_POST
 def user_reset_password_view(request: HttpRequest, user_id: int) -> HttpResponse:
     actor = user_of(request)
-    try:
-        user = get_user_for(actor, user_id)
-    except (NotFound, PermissionDenied) as error:
-        return _guard(error)
+    user = get_user_for(actor, user_id)
     form = PasswordResetForm(request.POST)
     if form.is_valid():
         try:
             reset_password(actor=actor, user=user, new_password=form.cleaned_data["new_password"])
-        except (NotFound, PermissionDenied) as error:
-            return _guard(error)
         except ValidationFailed as error:
             messages.error(request, error.message)
         else:

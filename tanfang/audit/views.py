@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from tanfang.audit.forms import AuditFilterForm
 from tanfang.audit.selectors import audit_events_visible_to, filter_audit_events
-from tanfang.core.errors import PermissionDenied
 from tanfang.core.paging import page_number, page_of, query_without_page
 from tanfang.core.scope import actor_of
 
 
 def audit_list_view(request: HttpRequest) -> HttpResponse:
-    try:
-        events = audit_events_visible_to(actor_of(request))
-    except PermissionDenied as error:
-        return HttpResponseForbidden(error.message)
+    events = audit_events_visible_to(actor_of(request))
     form = AuditFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
     events = filter_audit_events(

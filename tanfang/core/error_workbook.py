@@ -15,18 +15,16 @@ from typing import Any
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from tanfang.core.tabular import TableRow
+from tanfang.core.xlsx import text_cell
 
 # Excel's own "light red fill" conditional format colours.
 ERROR_FILL = PatternFill(fill_type="solid", start_color="FFFFC7CE", end_color="FFFFC7CE")
 ERROR_FONT = Font(color="FF9C0006")
 HEADER_FONT = Font(bold=True)
-# Excel refuses longer cell texts.
-_MAX_CELL_LENGTH = 32767
 
 
 def write_error_workbook(
@@ -50,20 +48,20 @@ def write_error_workbook(
     for column in range(3, len(headers) + 3):
         sheet.column_dimensions[get_column_letter(column)].width = 18
 
-    sheet.append([_cell(sheet, text, font=HEADER_FONT) for text in [_("错误说明"), _("原行号"), *headers]])
+    sheet.append([text_cell(sheet, text, font=HEADER_FONT) for text in [_("错误说明"), _("原行号"), *headers]])
     for row in rows:
         problems = errors.get(row.line)
         if not problems:
-            sheet.append([None, row.line, *(_cell(sheet, text) for text in row.cells)])
+            sheet.append([None, row.line, *(text_cell(sheet, text) for text in row.cells)])
             continue
         description = "；".join(f"{column}: {reason}" for column, reason in problems)
         width = max(len(headers), len(row.cells))
         cells = [*row.cells, *[""] * (width - len(row.cells))]
         sheet.append(
             [
-                _cell(sheet, description, fill=ERROR_FILL, font=ERROR_FONT),
+                text_cell(sheet, description, fill=ERROR_FILL, font=ERROR_FONT),
                 _number(sheet, row.line),
-                *(_cell(sheet, text, fill=ERROR_FILL) for text in cells),
+                *(text_cell(sheet, text, fill=ERROR_FILL) for text in cells),
             ]
         )
 
@@ -75,25 +73,4 @@ def write_error_workbook(
 def _number(sheet: Any, value: int) -> Any:
     cell = WriteOnlyCell(sheet, value=value)
     cell.fill = ERROR_FILL
-    return cell
-
-
-def _cell(sheet: Any, text: str, *, fill: PatternFill | None = None, font: Font | None = None) -> Any:
-    """A text cell: characters Excel cannot store are dropped, and "=…" is not a formula.
-
-    An empty cell without style is None, which the writer leaves out of the file.
-    """
-    if not (text or fill or font):
-        return None
-    if ILLEGAL_CHARACTERS_RE.search(text):
-        text = ILLEGAL_CHARACTERS_RE.sub("", text)
-    text = text[:_MAX_CELL_LENGTH]
-    if not (fill or font or text.startswith("=")):
-        return text
-    cell = WriteOnlyCell(sheet, value=text)
-    cell.data_type = "s"
-    if fill is not None:
-        cell.fill = fill
-    if font is not None:
-        cell.font = font
     return cell

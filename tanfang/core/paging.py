@@ -11,6 +11,7 @@ from django.http import QueryDict
 T = TypeVar("T", bound=Model)
 
 MAX_PAGE_SIZE = 200
+MAX_PAGE = 100_000  # further than anyone pages; past it an offset would overflow the database's integers
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class Page(Generic[T]):
 
 def page_of(queryset: QuerySet[T], *, page: int = 1, page_size: int = 50) -> Page[T]:
     """Return one page without counting the whole table: fetch one extra row to know if more follow."""
-    page = max(1, page)
+    page = min(max(1, page), MAX_PAGE)
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
     start = (page - 1) * page_size
     rows = list(queryset[start : start + page_size + 1])
@@ -43,4 +44,4 @@ def query_without_page(params: QueryDict) -> str:
 
 def page_number(params: QueryDict) -> int:
     raw = params.get("page", "1")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else 1
+    return min(int(raw), MAX_PAGE) if raw.isdigit() and len(raw) < 10 and int(raw) > 0 else 1

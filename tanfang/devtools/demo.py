@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import multiprocessing
 import os
 import random
@@ -30,6 +31,9 @@ from tanfang.regions.services import import_regions_from_package
 
 DEMO_COUNTY = "410823"  # 武陟县, 焦作市, 河南省
 OUTSIDER_COUNTY = "410822"  # 博爱县: an officer there must see nothing of 武陟县
+# The demo `visitor` works in the county's first village; it always gets at least this many elders,
+# so that the log-in has a work list whatever the elder count and the day (366 villages share them).
+SHOWCASE_ELDERS = 12
 
 
 @dataclass(frozen=True)
@@ -51,11 +55,22 @@ def _region(code: str) -> Region:
     return Region.objects.get(code=code)
 
 
+def _townships(county: Region) -> list[Region]:
+    return list(Region.objects.filter(parent=county).order_by("code"))
+
+
+def _demo_village(county: Region) -> Region:
+    """The village where the demo `village` worker and `visitor` work: the county's first, by code."""
+    village = Region.objects.filter(parent=_townships(county)[0]).order_by("code").first()
+    if village is None:
+        raise RuntimeError(f"区划 {county.code} 的第一个乡镇下没有村（居）数据")
+    return village
+
+
 def _demo_users(county: Region) -> list[tuple[str, Role, str, str]]:
-    townships = list(Region.objects.filter(parent=county).order_by("code"))
+    townships = _townships(county)
     first_township = townships[0]
-    first_village = Region.objects.filter(parent=first_township).order_by("code").first()
-    assert first_village is not None
+    first_village = _demo_village(county)
     province, city = county.ancestor_codes[0], county.ancestor_codes[1]
     users = [
         ("admin", Role.ADMIN, province, "系统管理员"),
@@ -76,9 +91,12 @@ def _demo_users(county: Region) -> list[tuple[str, Role, str, str]]:
 def seed_demo(*, elders: int = 2000, seed: int = 2023, county_code: str = DEMO_COUNTY) -> SeedResult:
     """Load the demo county's regions, demo accounts and synthetic elders; safe to run again.
 
-    Accounts that exist are left alone; elders are added only up to the requested count.
-    Deterministic for a given seed and day.
+    Accounts that exist are left alone; elders are added only up to the requested count, the
+    first SHOWCASE_ELDERS of them in the demo visitor's village. Every elder still owed visits is
+    paired (below PARALLEL_FROM elders; benchmark-sized runs bring their own pairings and visits).
+    Deterministic for a given seed and day; the whole run uses the day it started on.
     """
+    today = local_today()
     import_regions_from_package(actor=None, county=county_code)
     county = _region(county_code)
     logins: list[DemoLogin] = []
@@ -97,10 +115,10 @@ def seed_demo(*, elders: int = 2000, seed: int = 2023, county_code: str = DEMO_C
             logins.append(DemoLogin(username, role, region.full_name, display_name))
 
     started = time.perf_counter()
-    created = seed_elders(count=elders, seed=seed, county=county)
+    created = seed_elders(count=elders, seed=seed, county=county, showcase=_demo_village(county), today=today)
     elder_seconds = time.perf_counter() - started
     if elders < PARALLEL_FROM:  # benchmark-sized runs bring their own visits (bench/)
-        seed_visitors_and_visits(county=county, seed=seed)
+        seed_visitors_and_visits(county=county, seed=seed, today=today)
         seed_records(county=county, seed=seed)
     return SeedResult(logins=logins, elders_created=created, elder_seconds=elder_seconds)
 
@@ -116,6 +134,8 @@ class _SeedJob:
     today: dt.date
     county_code: str
     partition: tuple[int, int]
+    showcase: Village | None = None
+    showcase_count: int = 0  # of `count`, the first ones, who live in `showcase`
 
 
 @contextmanager
@@ -165,16 +185,31 @@ def _constraints_deferred(tables: list[str]) -> Iterator[None]:
 
 
 def _run_seed_job(job: _SeedJob) -> int:
-    rows = generate_elders(
-        random.Random(job.seed),
+    rng = random.Random(job.seed)
+    cipher = field_cipher()
+    taken: set[tuple[dt.date, int]] = set()  # one set for both: no ID number twice
+    showcase = generate_elders(
+        rng,
         job.villages,
-        job.count,
+        job.showcase_count,
         today=job.today,
-        cipher=field_cipher(),
+        cipher=cipher,
         county_code=job.county_code,
+        taken=taken,
+        partition=job.partition,
+        home=job.showcase,
+    )
+    anywhere = generate_elders(
+        rng,
+        job.villages,
+        job.count - job.showcase_count,
+        today=job.today,
+        cipher=cipher,
+        county_code=job.county_code,
+        taken=taken,
         partition=job.partition,
     )
-    return insert_elder_rows(rows)
+    return insert_elder_rows(itertools.chain(showcase, anywhere))
 
 
 def _run_seed_job_in_child(job: _SeedJob) -> int:
@@ -184,9 +219,22 @@ def _run_seed_job_in_child(job: _SeedJob) -> int:
         connections.close_all()  # a forked child's connection is its own; leave nothing open
 
 
-def seed_elders(*, count: int, seed: int, county: Region, also: Sequence[Region] = ()) -> int:
+def seed_elders(
+    *,
+    count: int,
+    seed: int,
+    county: Region,
+    also: Sequence[Region] = (),
+    showcase: Region | None = None,
+    today: dt.date | None = None,
+) -> int:
     """Add synthetic elders to the villages of the county (and of the regions `also` names)
-    until they hold `count` of them; each village gets about the same number."""
+    until they hold `count` of them; each village gets about the same number.
+
+    The `showcase` village, when given, first gets enough of them to hold SHOWCASE_ELDERS
+    (or all of them, when fewer are added): the demo visitor must have elders to visit even
+    when there are fewer elders than villages.
+    """
     areas = [county, *also]
     within = Q()
     for area in areas:
@@ -202,17 +250,25 @@ def seed_elders(*, count: int, seed: int, county: Region, also: Sequence[Region]
     ]
     if not villages:
         raise RuntimeError(f"区划 {county.code} 下没有村（居）数据，请先导入乡镇和村级区划")
-    today = local_today()
+    today = today or local_today()
+    home: Village | None = None
+    home_count = 0
+    if showcase is not None:
+        home = {v.code: v for v in villages}[showcase.code]  # a village of the areas seeded
+        home_count = max(0, SHOWCASE_ELDERS - Elder.objects.filter(region=showcase).count())
     # Big runs on PostgreSQL use every core: each process generates and COPYs its share.
     parts = min(os.cpu_count() or 1, 4) if wanted >= PARALLEL_FROM and connection.vendor == "postgresql" else 1
+    counts = [wanted // parts + (1 if k < wanted % parts else 0) for k in range(parts)]
     jobs = [
         _SeedJob(
             seed=f"{seed}:{county.code}:{existing}:{k}",
             villages=villages,
-            count=wanted // parts + (1 if k < wanted % parts else 0),
+            count=counts[k],
             today=today,
             county_code=county.code,
             partition=(k, parts),
+            showcase=home,
+            showcase_count=min(home_count, counts[k]) if k == 0 else 0,
         )
         for k in range(parts)
     ]

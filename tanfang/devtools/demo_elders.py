@@ -159,12 +159,15 @@ def generate_elders(
     county_code: str,
     taken: set[tuple[dt.date, int]] | None = None,
     partition: tuple[int, int] = (0, 1),
+    home: Village | None = None,
 ) -> Iterator[ElderRows]:
     """Yield rows (in the order of _COLUMNS, with their child rows) for `count` synthetic elders.
 
-    Each (birth date, sequence) is used once per county, so every ID number is unique.
-    Generators running in parallel each take a `partition` (k, n) and only birth dates
-    whose ordinal is k modulo n, so they can never produce the same ID number.
+    Each elder lives in a village drawn from `villages`, or in `home` when given. Each (birth
+    date, sequence) is used once per `taken` set, so every ID number is unique: generators that
+    add to the same county share one. Generators running in parallel each take a `partition`
+    (k, n) and only birth dates whose ordinal is k modulo n, so they can never produce the same
+    ID number.
     """
     part, parts = partition
     taken = taken if taken is not None else set()
@@ -182,7 +185,7 @@ def generate_elders(
                 taken.add((birth, sequence))
                 break
         id_number = make_citizen_id(county_code, birth, sequence)
-        yield _elder_rows(rng, villages, cipher, today, moment, sex, birth, id_number, status_choices)
+        yield _elder_rows(rng, villages, cipher, today, moment, sex, birth, id_number, status_choices, home)
 
 
 def _phone(rng: random.Random) -> str:
@@ -203,10 +206,11 @@ def _elder_rows(
     birth: dt.date,
     id_number: str,
     status_choices: list[Status],
+    home: Village | None,
 ) -> ElderRows:
     surname = rng.choice(SURNAMES)
     name = surname + rng.choice(MALE_NAMES if sex == Sex.MALE else FEMALE_NAMES)
-    village = villages[rng.randrange(len(villages))]
+    village = home if home is not None else villages[rng.randrange(len(villages))]
     short = _short(village.name)
     age = today.year - birth.year
     empty: tuple[None, str, str] = (None, "", "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,7 +14,9 @@ from tanfang.core.scope import Actor
 from tanfang.elders.inputs import ElderInput
 from tanfang.elders.models import Elder
 from tanfang.elders.services import register_elder
+from tanfang.records.services import RecordInput, submit_records, template_for
 from tanfang.regions.models import Region, UserRegion
+from tanfang.visits.models import Visit
 
 DEFAULT_PASSWORD = "Tanfang@2026"
 
@@ -68,3 +71,56 @@ def elder_input(
 def make_elder(actor: Actor, name: str, village_code: str, **values: Any) -> Elder:
     """Register an elder through the service, as an officer would."""
     return register_elder(actor=actor, data=elder_input(name, village_code, **values))
+
+
+def routine_answers(region_path: str) -> dict[str, Any]:
+    """Answers to every required item of the region's form template: each item's first option (on
+    the Henan form, "no change" or "safe"), with the count or text that option asks for."""
+    answers: dict[str, Any] = {}
+    for item in template_for(region_path).form.items:
+        if item.kind != "choice" or not item.options:
+            continue
+        first = item.options[0]
+        answer: dict[str, Any] = {"option": first.code}
+        if first.detail == "count":
+            answer["count"] = 1
+        elif first.detail == "text":
+            answer["text"] = "—"
+        answers[item.code] = answer
+    return answers
+
+
+def record_test_visit(
+    actor: Actor,
+    elder: Elder,
+    *,
+    occurred_at: dt.datetime,
+    method: str = "home",
+    outcome: str = "visited",
+    minutes: int | None = None,
+    visitor_id: int | None = None,
+    client_id: uuid.UUID | None = None,
+    note: str = "",
+) -> Visit:
+    """Store a visit through the one write path (records.services.submit_records), as a phone or a
+    data-entry clerk sends it: a routine form, the elder's missing signature explained.
+
+    Raises the error that refused the record, like the page or the API would show it.
+    """
+    visited = outcome == "visited"
+    data = RecordInput(
+        client_id=client_id or uuid.uuid4(),
+        method=method,
+        occurred_at=occurred_at,
+        outcome=outcome,
+        answers=routine_answers(elder.region_path) if visited else {},
+        minutes=minutes,
+        visitor_id=visitor_id,
+        note=note or ("" if visited else "测试：未见到老人"),
+        elder_unsigned_reason="测试记录" if visited and method == "home" else "",
+    )
+    (result,) = submit_records(actor=actor, items=[(elder, data)])
+    if result.error is not None:
+        raise result.error
+    assert result.visit is not None
+    return result.visit

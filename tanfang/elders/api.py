@@ -13,23 +13,21 @@ from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from tanfang.accounts.models import User
-from tanfang.core.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
+from tanfang.core.errors import FieldError, ValidationFailed
 from tanfang.core.paging import page_of
-from tanfang.core.roles import Permission, has_permission
-from tanfang.core.scope import scope_of
 from tanfang.core.time import local_today
 from tanfang.elders import inputs
 from tanfang.elders.importing import MAX_FILE_BYTES, commit_import, get_batch_for, preview_import
 from tanfang.elders.inputs import ElderInput, is_old_old
 from tanfang.elders.models import Elder, ImportBatch
 from tanfang.elders.models import Status as ElderStatus
+from tanfang.elders.personal_data import may_reveal, reveal
 from tanfang.elders.selectors import ElderFilters, filter_elders, get_elder_for
 from tanfang.elders.services import (
     DuplicateElder,
     change_status,
     input_from_elder,
     register_elder,
-    reveal,
     update_elder,
 )
 
@@ -456,7 +454,7 @@ def set_status(request: HttpRequest, elder_id: int, payload: StatusIn) -> ElderO
 
 
 def can_reveal(user: User, elder: Elder) -> bool:
-    return has_permission(user.role, Permission.REVEAL_PERSONAL_DATA) and scope_of(user).contains(elder.region_path)
+    return may_reveal(user, elder)
 
 
 class ImportErrorOut(Schema):
@@ -531,10 +529,7 @@ def get_import(request: HttpRequest, batch_id: int) -> ImportBatchOut:
 
 
 def _import_batch(request: HttpRequest, batch_id: int) -> ImportBatch:
-    try:
-        return get_batch_for(_user(request), batch_id)
-    except PermissionDenied:
-        raise NotFound() from None
+    return get_batch_for(_user(request), batch_id)
 
 
 @router.post("/imports/{int:batch_id}/commit", response=ImportBatchOut, summary="确认导入（全部成功或全部不导入）")

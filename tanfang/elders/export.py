@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import io
-
 from django.db import transaction
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
 
 from tanfang.audit.actions import Action
 from tanfang.audit.services import record_event
@@ -14,6 +11,7 @@ from tanfang.core.id_numbers import age_on
 from tanfang.core.roles import Permission
 from tanfang.core.scope import Actor, scope_of
 from tanfang.core.time import local_today
+from tanfang.core.xlsx import XlsxWriter
 from tanfang.elders.models import Elder, Group, Status
 from tanfang.elders.selectors import ElderFilters, filter_elders
 from tanfang.regions.scoping import require_permission
@@ -25,9 +23,9 @@ def export_elders(*, actor: Actor, filters: ElderFilters) -> tuple[bytes, int]:
     """Write the list the filters select; personal data stays masked. Returns (xlsx bytes, rows)."""
     require_permission(actor, Permission.EXPORT_ELDERS)
     today = local_today()
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(_("老年人名单"))
-    sheet.append(
+    book = XlsxWriter()
+    book.sheet(
+        _("老年人名单"),
         [
             _("姓名"),
             _("性别"),
@@ -41,7 +39,7 @@ def export_elders(*, actor: Actor, filters: ElderFilters) -> tuple[bytes, int]:
             _("高龄"),
             _("状态"),
             _("登记日期"),
-        ]
+        ],
     )
     groups = dict(Group.choices)
     statuses = dict(Status.choices)
@@ -49,7 +47,7 @@ def export_elders(*, actor: Actor, filters: ElderFilters) -> tuple[bytes, int]:
     count = 0
     for elder in elders[:MAX_EXPORT_ROWS].iterator(chunk_size=2000):
         age = age_on(elder.birth_date, today)
-        sheet.append(
+        book.row(
             [
                 elder.name,
                 _("男") if elder.sex == "M" else _("女"),
@@ -66,8 +64,7 @@ def export_elders(*, actor: Actor, filters: ElderFilters) -> tuple[bytes, int]:
             ]
         )
         count += 1
-    buffer = io.BytesIO()
-    book.save(buffer)
+    content = book.to_bytes()
     top = scope_of(actor).paths
     with transaction.atomic():
         record_event(
@@ -82,4 +79,4 @@ def export_elders(*, actor: Actor, filters: ElderFilters) -> tuple[bytes, int]:
                 "filters": {k: (v if k != "q" else "…") for k, v in vars(filters).items() if v},
             },
         )
-    return buffer.getvalue(), count
+    return content, count

@@ -140,6 +140,8 @@ class ElderForm(BootstrapForm):
         return [(title, [self[name] for name in names]) for title, names in self.SECTIONS]
 
     def to_input(self, base: inputs.ElderInput | None = None) -> inputs.ElderInput:
+        """The form's values over `base` (the stored record when editing). A number left as the masked
+        copy the page showed keeps the stored number: the page never holds it in full."""
         data = self.cleaned_data
         target = base or inputs.ElderInput(name="", id_number="", village_code="")
         for name in (
@@ -168,6 +170,8 @@ class ElderForm(BootstrapForm):
             "risk_level",
             "note",
         ):
+            if base is not None and name in KEPT_WHEN_MASKED and "*" in (data[name] or ""):
+                continue
             setattr(target, name, data[name])
         target.risk_level = data["risk_level"] or RiskLevel.NORMAL
         for name in ("drinking_water_safe", "electricity_safe", "housing_safe"):
@@ -177,6 +181,10 @@ class ElderForm(BootstrapForm):
         have = {g.group for g in kept}
         target.groups = kept + [inputs.GroupInput(group=g, source=source) for g in data["groups"] if g not in have]
         return target
+
+
+# Numbers the edit page shows masked; sent back as shown, the stored number is kept.
+KEPT_WHEN_MASKED = ("id_number", "phone", "phone2", "disability_certificate")
 
 
 class ContactForm(BootstrapForm):

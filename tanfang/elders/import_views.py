@@ -6,7 +6,7 @@ from typing import cast
 
 from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -15,9 +15,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from tanfang.accounts.forms import BootstrapForm
 from tanfang.accounts.models import User
-from tanfang.core.errors import NotFound, PermissionDenied, ValidationFailed
-from tanfang.core.roles import Permission, has_permission
-from tanfang.core.scope import scope_of
+from tanfang.core.errors import ValidationFailed
+from tanfang.core.roles import Permission
 from tanfang.elders.import_presets import ImportField, Source
 from tanfang.elders.importing import (
     MAX_FILE_BYTES,
@@ -26,9 +25,11 @@ from tanfang.elders.importing import (
     decide_conflict,
     error_workbook,
     get_batch_for,
+    get_conflict_for,
     preview_import,
 )
-from tanfang.elders.models import ImportConflict
+from tanfang.elders.models import ImportBatch
+from tanfang.regions.scoping import require_permission
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -67,8 +68,7 @@ class UploadForm(BootstrapForm):
 @require_http_methods(["GET", "POST"])
 def import_upload_view(request: HttpRequest) -> HttpResponse:
     actor = _user(request)
-    if not has_permission(actor.role, Permission.IMPORT_ELDERS):
-        return HttpResponseForbidden(_("您没有权限执行此操作"))
+    require_permission(actor, Permission.IMPORT_ELDERS)
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -92,13 +92,8 @@ def import_upload_view(request: HttpRequest) -> HttpResponse:
     return render(request, "elders/import.html", {"form": form, "batches": batches})
 
 
-def _batch(request: HttpRequest, batch_id: int):  # type: ignore[no-untyped-def]
-    try:
-        return get_batch_for(_user(request), batch_id)
-    except NotFound as error:
-        raise Http404(error.message) from None
-    except PermissionDenied:
-        raise Http404() from None
+def _batch(request: HttpRequest, batch_id: int) -> ImportBatch:
+    return get_batch_for(_user(request), batch_id)
 
 
 def import_detail_view(request: HttpRequest, batch_id: int) -> HttpResponse:
@@ -141,14 +136,10 @@ def import_errors_view(request: HttpRequest, batch_id: int) -> HttpResponse:
 @require_POST
 def conflict_decide_view(request: HttpRequest, conflict_id: int) -> HttpResponse:
     actor = _user(request)
-    conflict = ImportConflict.objects.select_related("elder").filter(pk=conflict_id).first()
-    if conflict is None or not scope_of(actor).contains(conflict.elder.region_path):
-        raise Http404()
+    conflict = get_conflict_for(actor, conflict_id)
     try:
         decide_conflict(actor=actor, conflict=conflict, replace=request.POST.get("outcome") == "replaced")
-    except PermissionDenied as error:
-        return HttpResponseForbidden(error.message)
-    except (ValidationFailed, NotFound) as error:
+    except ValidationFailed as error:
         messages.error(request, error.message)
     else:
         messages.success(request, _("已处理"))

@@ -26,11 +26,12 @@ from tanfang.core.crypto import field_cipher
 from tanfang.core.error_workbook import write_error_workbook
 from tanfang.core.errors import FieldError, NotFound, ValidationFailed
 from tanfang.core.id_numbers import mask_id_number, mask_phone
-from tanfang.core.roles import Permission, RegionLevel
+from tanfang.core.roles import Permission, RegionLevel, has_permission
 from tanfang.core.scope import Actor, scope_of
 from tanfang.core.tabular import Table, TableFileError, TableRow, read_table
 from tanfang.core.time import local_today, now
 from tanfang.elders import import_presets as presets
+from tanfang.elders.due_queue import queue_due_refresh
 from tanfang.elders.import_presets import ImportField as F
 from tanfang.elders.import_presets import Source
 from tanfang.elders.inputs import ContactInput, ElderInput, GroupInput, check_elder_input
@@ -453,11 +454,21 @@ def batches_visible_to(actor: Actor) -> Any:
 
 
 def get_batch_for(actor: Actor, batch_id: int) -> ImportBatch:
-    require_permission(actor, Permission.IMPORT_ELDERS)
+    """An import batch of the actor's scope, for a role that imports; NotFound for anything else."""
+    if not has_permission(actor.role, Permission.IMPORT_ELDERS):
+        raise NotFound()
     try:
         return batches_visible_to(actor).get(pk=batch_id)
     except ImportBatch.DoesNotExist:
         raise NotFound() from None
+
+
+def get_conflict_for(actor: Actor, conflict_id: int) -> ImportConflict:
+    """A conflict about an elder of the actor's scope; NotFound for anything else."""
+    conflict = ImportConflict.objects.select_related("elder").filter(pk=conflict_id).first()
+    if conflict is None or not scope_of(actor).contains(conflict.elder.region_path):
+        raise NotFound()
+    return conflict
 
 
 @dataclass
@@ -625,6 +636,8 @@ def _apply_chunk(
     insert_instances(StatusChange, statuses)
     insert_instances(ImportConflict, conflicts)
     insert_instances(ImportedRow, rows)
+    # New elders, and known ones with a new group, owe something new.
+    queue_due_refresh(elder_ids={e.pk for e in elders} | {g.elder_id for g in groups})
     result.groups_added += len(groups)
     result.conflicts += len(conflicts)
 
@@ -661,6 +674,7 @@ def decide_conflict(*, actor: Actor, conflict: ImportConflict, replace: bool) ->
             else:
                 setattr(elder, conflict.field, conflict.incoming_value)
             elder.save()
+            queue_due_refresh(elder_ids=[elder.pk])
         conflict.outcome = ImportConflict.Outcome.REPLACED if replace else ImportConflict.Outcome.KEPT
         conflict.decided_by = actor  # type: ignore[assignment]
         conflict.decided_at = now()

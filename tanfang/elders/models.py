@@ -400,3 +400,35 @@ class ImportConflict(models.Model):
     @property
     def field_label(self) -> str:
         return str(self.FIELD_LABELS.get(self.field, self.field))
+
+
+class DueRefresh(models.Model):
+    """An elder whose due state (tanfang.schedule) must be recomputed: written by
+    `elders.due_queue.queue_due_refresh` in the same transaction as the change that made it stale,
+    and drained in batches by the schedule. `token` changes when the elder is queued again, so a
+    drain removes only the entries it has seen.
+
+    It lives here, below every app that changes what an elder owes (the registry, pairings, visits,
+    policies), so that each of them can queue without reaching up to the schedule.
+    """
+
+    elder = models.OneToOneField(Elder, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    region_path = models.CharField(max_length=100)  # the queue stays short: readers filter it without an index
+    token = models.BigIntegerField()
+    queued_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.elder_id}"
+
+
+class RegionDueRefresh(models.Model):
+    """Every elder of a region (its whole subtree; "" is everywhere) must be recomputed: a region's
+    policy changed, or a weather event was declared there. Drained in the background, one region at a
+    time, with its progress in a `schedule.RecomputeJob`; queued again while it runs, it runs again."""
+
+    region_path = models.CharField(max_length=100, unique=True)
+    token = models.BigIntegerField()
+    queued_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.region_path or "/"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -12,11 +13,12 @@ from django.utils.translation import gettext as _
 from tanfang.audit.actions import Action
 from tanfang.audit.services import diff, record_event
 from tanfang.core.crypto import field_cipher
-from tanfang.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
+from tanfang.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from tanfang.core.id_numbers import mask_id_number, mask_phone
-from tanfang.core.roles import Permission, RegionLevel, has_permission
+from tanfang.core.roles import Permission, RegionLevel
 from tanfang.core.scope import Actor, scope_of
 from tanfang.core.time import local_today
+from tanfang.elders.due_queue import alters_due, queue_due_refresh
 from tanfang.elders.inputs import (
     AssistanceInput,
     ContactInput,
@@ -42,6 +44,7 @@ from tanfang.elders.models import (
     StatusChange,
     Supporter,
 )
+from tanfang.elders.personal_data import stored_value
 from tanfang.regions.models import Region
 from tanfang.regions.scoping import require_permission
 
@@ -274,6 +277,7 @@ def register_elder(*, actor: Actor, data: ElderInput) -> Elder:
             StatusChange.objects.create(
                 elder=elder, status=Status.ACTIVE, since=elder.registered_on, recorded_by=_user(actor)
             )
+            queue_due_refresh(elder_ids=[elder.pk])
             record_event(
                 actor=actor,
                 action=Action.ELDER_CREATED,
@@ -314,6 +318,8 @@ def update_elder(*, actor: Actor, elder: Elder, data: ElderInput) -> Elder:
         locked.save()
         _replace_lists(locked, data)
         changes = diff(before, {f: getattr(locked, f) for f in SCALAR_FIELDS} | _list_snapshot(locked))
+        if alters_due(changes):
+            queue_due_refresh(elder_ids=[locked.pk])
         if changes:
             record_event(actor=actor, action=Action.ELDER_UPDATED, subject=locked, changes=changes)
     return locked
@@ -362,6 +368,8 @@ def correct_from_visit(*, actor: Actor, elder: Elder, changes: dict[str, Any], v
     locked.save()
     _replace_lists(locked, data)
     changed = diff(before, {f: getattr(locked, f) for f in SCALAR_FIELDS} | _list_snapshot(locked))
+    if alters_due(changed):
+        queue_due_refresh(elder_ids=[locked.pk])
     if changed:
         record_event(
             actor=actor,
@@ -393,6 +401,7 @@ def change_status(*, actor: Actor, elder: Elder, status: str, since: dt.date, no
         locked.status, locked.status_since = status, since
         locked.save(update_fields=["status", "status_since", "updated_at"])
         StatusChange.objects.create(elder=locked, status=status, since=since, note=note[:200], recorded_by=_user(actor))
+        queue_due_refresh(elder_ids=[locked.pk])
         record_event(
             actor=actor,
             action=Action.ELDER_STATUS_CHANGED,
@@ -401,40 +410,6 @@ def change_status(*, actor: Actor, elder: Elder, status: str, since: dt.date, no
             details={"note": note[:200]} if note else None,
         )
     return locked
-
-
-REVEALABLE = {
-    "id_number": ("id_number_cipher", ID_NUMBER_CONTEXT),
-    "phone": ("phone_cipher", PHONE_CONTEXT),
-    "phone2": ("phone2_cipher", PHONE_CONTEXT),
-    "disability_certificate": ("disability_certificate_cipher", CERTIFICATE_CONTEXT),
-}
-
-
-def reveal(*, actor: Actor, elder: Elder, field: str, reason: str) -> str:
-    """Return one personal value in full, for a permitted role with a stated reason; audited."""
-    if not scope_of(actor).contains(elder.region_path):
-        raise NotFound()
-    if not actor.is_active or not has_permission(actor.role, Permission.REVEAL_PERSONAL_DATA):
-        raise PermissionDenied(_("您的角色不能查看完整的个人信息"))
-    if field not in REVEALABLE:
-        raise ValidationFailed(errors=[FieldError("field", _("该字段不能查看"))])
-    reason = (reason or "").strip()
-    if len(reason) < 2:
-        raise ValidationFailed(errors=[FieldError("reason", _("请说明查看完整信息的理由"))])
-    attribute, context = REVEALABLE[field]
-    token = getattr(elder, attribute)
-    if not token:
-        return ""
-    value = field_cipher().decrypt(bytes(token), context=context)
-    with transaction.atomic():
-        record_event(
-            actor=actor,
-            action=Action.PERSONAL_DATA_REVEALED,
-            subject=elder,
-            details={"field": field, "reason": reason[:200]},
-        )
-    return value
 
 
 def merge_elders(*, actor: Actor, keep: Elder, duplicate: Elder, reason: str) -> Elder:
@@ -468,6 +443,7 @@ def merge_elders(*, actor: Actor, keep: Elder, duplicate: Elder, reason: str) ->
             model.objects.filter(elder=duplicate).update(elder=keep)
         duplicate.merged_into = keep
         duplicate.save(update_fields=["merged_into", "updated_at"])
+        queue_due_refresh(elder_ids=[keep.pk, duplicate.pk])  # the kept one may have gained groups
         details = {"reason": reason.strip()[:200], "kept": keep.pk, "merged": duplicate.pk}
         record_event(actor=actor, action=Action.ELDERS_MERGED, subject=keep, details=details)
         record_event(
@@ -482,28 +458,20 @@ def merge_elders(*, actor: Actor, keep: Elder, duplicate: Elder, reason: str) ->
 
 def contact_inputs(elder: Elder) -> list[ContactInput]:
     """The elder's emergency contacts as input, phones in full: the base for replacing one of them."""
-    cipher = field_cipher()
     return [
-        ContactInput(
-            name=c.name,
-            relation=c.relation,
-            phone=cipher.decrypt(bytes(c.phone_cipher), context=CONTACT_PHONE_CONTEXT) if c.phone_cipher else "",
-        )
+        ContactInput(name=c.name, relation=c.relation, phone=stored_value(c.phone_cipher, CONTACT_PHONE_CONTEXT))
         for c in elder.contacts.order_by("position")
     ]
 
 
 def household_inputs(elder: Elder) -> list[MemberInput]:
     """The household table as input, ID numbers in full: the base for changing a row of it."""
-    cipher = field_cipher()
     return [
         MemberInput(
             name=m.name,
             relation_to_head=m.relation_to_head,
             sex=m.sex,
-            id_number=cipher.decrypt(bytes(m.id_number_cipher), context=MEMBER_ID_CONTEXT)
-            if m.id_number_cipher
-            else "",
+            id_number=stored_value(m.id_number_cipher, MEMBER_ID_CONTEXT),
             health=m.health,
             subsistence=m.subsistence,
         )
@@ -523,11 +491,7 @@ def assistance_inputs(elder: Elder) -> list[AssistanceInput]:
 
 def input_from_elder(elder: Elder) -> ElderInput:
     """The current record as input, lists left untouched (None): the base an edit or a PATCH changes."""
-    cipher = field_cipher()
-
-    def plain(token: Any, context: str) -> str:
-        return cipher.decrypt(bytes(token), context=context) if token else ""
-
+    plain = stored_value
     return ElderInput(
         name=elder.name,
         id_number=plain(elder.id_number_cipher, ID_NUMBER_CONTEXT),
@@ -542,3 +506,30 @@ def input_from_elder(elder: Elder) -> ElderInput:
         registered_on=elder.registered_on,
         **{name: getattr(elder, name) for name in COPIED_FIELDS},
     )
+
+
+def with_kept_numbers(elder: Elder, key: str, items: list[Any]) -> list[Any]:
+    """Rows of a list sent back from the edit page with a masked number unchanged keep the stored
+    number ("keep what is there"); a masked number that matches nothing stored is dropped.
+
+    Applies to "contacts" and "supporters" (phones) and "household" (ID numbers); other lists are
+    returned as they are. The stored numbers are decrypted only to be written back, never shown.
+    """
+    if key == "contacts":
+        stored = {c.phone_masked: c.phone_cipher for c in elder.contacts.all() if c.phone_cipher}
+        context, attribute = CONTACT_PHONE_CONTEXT, "phone"
+    elif key == "supporters":
+        stored = {s.phone_masked: s.phone_cipher for s in elder.supporters.all() if s.phone_cipher}
+        context, attribute = CONTACT_PHONE_CONTEXT, "phone"
+    elif key == "household":
+        stored = {m.id_number_masked: m.id_number_cipher for m in elder.household.all() if m.id_number_cipher}
+        context, attribute = MEMBER_ID_CONTEXT, "id_number"
+    else:
+        return items
+    result = []
+    for item in items:
+        value = getattr(item, attribute)
+        if value and "*" in value:
+            item = replace(item, **{attribute: stored_value(stored[value], context) if value in stored else ""})
+        result.append(item)
+    return result

@@ -5,16 +5,17 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tanfang.accounts.models import User
-from tanfang.core.errors import NotFound, PermissionDenied, ValidationFailed
+from tanfang.core.errors import NotFound, ValidationFailed
 from tanfang.core.paging import page_number, page_of, query_without_page
 from tanfang.core.roles import Permission, has_permission
 from tanfang.core.time import local_today
+from tanfang.core.xlsx import CONTENT_TYPE
 from tanfang.elders.export import export_elders
 from tanfang.elders.forms import (
     TABLES,
@@ -25,8 +26,9 @@ from tanfang.elders.forms import (
     StatusForm,
     table_items,
 )
-from tanfang.elders.inputs import ElderInput
+from tanfang.elders.inputs import ElderInput, GroupInput
 from tanfang.elders.models import Elder
+from tanfang.elders.personal_data import may_reveal, reveal
 from tanfang.elders.selectors import ElderFilters, filter_elders, get_elder_for, timeline_of
 from tanfang.elders.services import (
     DuplicateElder,
@@ -34,10 +36,11 @@ from tanfang.elders.services import (
     input_from_elder,
     merge_elders,
     register_elder,
-    reveal,
     update_elder,
+    with_kept_numbers,
 )
-from tanfang.regions.selectors import browse_regions
+from tanfang.regions.scoping import require_permission
+from tanfang.regions.selectors import region_drill
 
 
 def _user(request: HttpRequest) -> User:
@@ -58,15 +61,11 @@ def _filters(request: HttpRequest) -> tuple[ElderFilterForm, ElderFilters]:
 
 def elder_list_view(request: HttpRequest) -> HttpResponse:
     actor = _user(request)
-    if not has_permission(actor.role, Permission.VIEW_ELDERS):
-        return HttpResponseForbidden(_("您没有权限执行此操作"))
+    require_permission(actor, Permission.VIEW_ELDERS)
     form, filters = _filters(request)
     elders = filter_elders(actor, filters).select_related("region").prefetch_related("groups")
     page = page_of(elders, page=page_number(request.GET))
-    try:
-        drill = browse_regions(actor, filters.region or None)
-    except (NotFound, PermissionDenied):
-        drill = None
+    drill = region_drill(actor, filters.region or None)
     return render(
         request,
         "elders/list.html",
@@ -92,12 +91,9 @@ def _query_without(request: HttpRequest, *names: str) -> str:
 
 
 def elder_export_view(request: HttpRequest) -> HttpResponse:
-    actor = _user(request)
-    if not has_permission(actor.role, Permission.EXPORT_ELDERS):
-        return HttpResponseForbidden(_("您没有权限执行此操作"))
     _form, filters = _filters(request)
-    content, count = export_elders(actor=actor, filters=filters)
-    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    content, count = export_elders(actor=_user(request), filters=filters)
+    response = HttpResponse(content, content_type=CONTENT_TYPE)
     name = f"elders-{local_today():%Y%m%d}.xlsx"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     response["X-Row-Count"] = str(count)
@@ -105,10 +101,7 @@ def elder_export_view(request: HttpRequest) -> HttpResponse:
 
 
 def _elder(request: HttpRequest, elder_id: int) -> Elder:
-    try:
-        return get_elder_for(_user(request), elder_id)
-    except NotFound as error:
-        raise Http404(error.message) from None
+    return get_elder_for(_user(request), elder_id)
 
 
 def elder_detail_view(request: HttpRequest, elder_id: int) -> HttpResponse:
@@ -129,7 +122,7 @@ def _detail(request: HttpRequest, elder: Elder, revealed: dict[str, str] | None 
             "import_rows": elder.import_rows.select_related("batch")[:20],
             "conflicts": elder.import_conflicts.filter(outcome="").select_related("batch"),
             "can_edit": has_permission(actor.role, Permission.EDIT_ELDERS),
-            "can_reveal": has_permission(actor.role, Permission.REVEAL_PERSONAL_DATA),
+            "can_reveal": may_reveal(actor, elder),
             "can_merge": has_permission(actor.role, Permission.MERGE_ELDERS),
             "status_form": StatusForm(initial={"status": elder.status, "since": local_today()}),
             "reveal_form": RevealForm(),
@@ -187,38 +180,8 @@ def _fill_tables(data: ElderInput, formsets: dict[str, Any], elder: Elder | None
     for key, _title, _formset, cls, first in TABLES:
         items = table_items(formsets[key], cls, first)
         if elder is not None:
-            items = _keep_masked(elder, key, items)
+            items = with_kept_numbers(elder, key, items)
         setattr(data, key, items)
-
-
-def _keep_masked(elder: Elder, key: str, items: list[Any]) -> list[Any]:
-    """A masked value sent back unchanged means "keep the stored one": look it up by position."""
-    from dataclasses import replace
-
-    from tanfang.core.crypto import field_cipher
-    from tanfang.elders.models import CONTACT_PHONE_CONTEXT, MEMBER_ID_CONTEXT
-
-    cipher = field_cipher()
-    if key == "contacts":
-        stored = {c.phone_masked: c.phone_cipher for c in elder.contacts.all() if c.phone_cipher}
-        context, attribute = CONTACT_PHONE_CONTEXT, "phone"
-    elif key == "supporters":
-        stored = {s.phone_masked: s.phone_cipher for s in elder.supporters.all() if s.phone_cipher}
-        context, attribute = CONTACT_PHONE_CONTEXT, "phone"
-    elif key == "household":
-        stored = {m.id_number_masked: m.id_number_cipher for m in elder.household.all() if m.id_number_cipher}
-        context, attribute = MEMBER_ID_CONTEXT, "id_number"
-    else:
-        return items
-    result = []
-    for item in items:
-        value = getattr(item, attribute)
-        if value and "*" in value and value in stored:
-            item = replace(item, **{attribute: cipher.decrypt(bytes(stored[value]), context=context)})
-        elif value and "*" in value:
-            item = replace(item, **{attribute: ""})
-        result.append(item)
-    return result
 
 
 def _render_form(request: HttpRequest, form: ElderForm, formsets: dict[str, Any], elder: Elder | None) -> HttpResponse:
@@ -236,8 +199,7 @@ def _save_errors(form: ElderForm, error: ValidationFailed | DuplicateElder) -> N
 @require_http_methods(["GET", "POST"])
 def elder_create_view(request: HttpRequest) -> HttpResponse:
     actor = _user(request)
-    if not has_permission(actor.role, Permission.EDIT_ELDERS):
-        return HttpResponseForbidden(_("您没有权限执行此操作"))
+    require_permission(actor, Permission.EDIT_ELDERS)
     form = ElderForm(request.POST or None, initial={"lives_at_registration": True})
     formsets = _tables(request, None)
     if request.method == "POST" and form.is_valid() and all(f.is_valid() for f in formsets.values()):
@@ -257,8 +219,7 @@ def elder_create_view(request: HttpRequest) -> HttpResponse:
 def elder_edit_view(request: HttpRequest, elder_id: int) -> HttpResponse:
     actor = _user(request)
     elder = _elder(request, elder_id)
-    if not has_permission(actor.role, Permission.EDIT_ELDERS):
-        return HttpResponseForbidden(_("您没有权限执行此操作"))
+    require_permission(actor, Permission.EDIT_ELDERS)
     current = input_from_elder(elder)
     initial = {
         name: getattr(elder, name)
@@ -282,13 +243,14 @@ def elder_edit_view(request: HttpRequest, elder_id: int) -> HttpResponse:
             "note",
         )
     } | {
-        "id_number": current.id_number,
-        "phone": current.phone,
-        "phone2": current.phone2,
+        # Shown masked, kept unless a new number is typed (forms.KEPT_WHEN_MASKED).
+        "id_number": elder.id_number_masked,
+        "phone": elder.phone_masked,
+        "phone2": elder.phone2_masked,
         "sex": elder.sex,
         "village_code": elder.region_id,
         "registered_region_code": elder.registered_region_id or "",
-        "disability_certificate": current.disability_certificate,
+        "disability_certificate": elder.disability_certificate_masked,
         "groups": [g.group for g in elder.groups.all() if g.until is None],
         **{
             name: "" if getattr(elder, name) is None else ("1" if getattr(elder, name) else "0")
@@ -298,8 +260,6 @@ def elder_edit_view(request: HttpRequest, elder_id: int) -> HttpResponse:
     form = ElderForm(request.POST or None, initial=initial)
     formsets = _tables(request, elder)
     if request.method == "POST" and form.is_valid() and all(f.is_valid() for f in formsets.values()):
-        from tanfang.elders.inputs import GroupInput
-
         current.groups = [
             GroupInput(group=g.group, source=g.source, since=g.since) for g in elder.groups.all() if g.until is None
         ]
@@ -309,8 +269,6 @@ def elder_edit_view(request: HttpRequest, elder_id: int) -> HttpResponse:
             update_elder(actor=actor, elder=elder, data=data)
         except (ValidationFailed, DuplicateElder) as error:
             _save_errors(form, error)
-        except PermissionDenied as error:
-            return HttpResponseForbidden(error.message)
         else:
             messages.success(request, _("已保存"))
             return redirect("elders:detail", elder_id=elder.pk)
@@ -332,8 +290,6 @@ def elder_status_view(request: HttpRequest, elder_id: int) -> HttpResponse:
             since=form.cleaned_data["since"],
             note=form.cleaned_data["note"],
         )
-    except PermissionDenied as error:
-        return HttpResponseForbidden(error.message)
     except ValidationFailed as error:
         messages.error(request, error.message)
     else:
@@ -352,8 +308,6 @@ def elder_reveal_view(request: HttpRequest, elder_id: int) -> HttpResponse:
         value = reveal(
             actor=_user(request), elder=elder, field=form.cleaned_data["field"], reason=form.cleaned_data["reason"]
         )
-    except PermissionDenied as error:
-        return HttpResponseForbidden(error.message)
     except ValidationFailed as error:
         messages.error(request, error.message)
     else:
@@ -375,9 +329,7 @@ def elder_merge_view(request: HttpRequest, elder_id: int) -> HttpResponse:
         duplicate = get_elder_for(actor, form.cleaned_data["duplicate_id"])
         merge_elders(actor=actor, keep=elder, duplicate=duplicate, reason=form.cleaned_data["reason"])
     except NotFound:
-        messages.error(request, _("未找到要合并的记录"))
-    except PermissionDenied as error:
-        return HttpResponseForbidden(error.message)
+        messages.error(request, _("未找到要合并的记录"))  # the duplicate named in the form: say so on this page
     except ValidationFailed as error:
         messages.error(request, error.message)
     else:

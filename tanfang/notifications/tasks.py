@@ -1,16 +1,10 @@
-"""Reminders: queue each visitor's daily digest, then send the outbox."""
+"""Sending the outbox: a thin adapter over the service, scheduled in config/schedule.py."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
-from tanfang.notifications.services import queue_daily_digests, send_pending
-
-
-@shared_task
-def daily_digest_task() -> None:
-    queue_daily_digests()
-    send_pending()
+from tanfang.notifications.services import send_pending
 
 
 @shared_task

@@ -19,8 +19,9 @@ from tanfang.elders.api import ElderPatch
 from tanfang.elders.models import Elder
 from tanfang.records import images, printing
 from tanfang.records.formdefs import describe
-from tanfang.records.models import FormTemplate, VisitRecord
+from tanfang.records.models import VisitRecord
 from tanfang.records.selectors import (
+    active_templates,
     elder_for_visits,
     elders_for_visits,
     get_record_for_review,
@@ -37,7 +38,7 @@ from tanfang.records.services import (
     template_for,
 )
 from tanfang.records.verification import flag_message
-from tanfang.regions.models import Region
+from tanfang.regions.scoping import get_region_for
 from tanfang.visits.models import Method, Outcome, Visit
 
 router = Router(tags=["visit records"])
@@ -421,13 +422,7 @@ class TemplateQuery(Schema):
 
 @router.get("/form-templates", response=list[TemplateOut], summary="探访表单模板（数据定义，按版本）")
 def list_form_templates(request: HttpRequest, query: Query[TemplateQuery]) -> list[TemplateOut]:
-    if query.region:
-        region = Region.objects.filter(code=query.region).first()
-        if region is None:
-            raise ValidationFailed(errors=[FieldError("region", _("区划代码不存在"))])
-        rows = [template_for(region.path)]
-    else:
-        rows = list(FormTemplate.objects.filter(active=True).order_by("code", "version"))
+    rows = [template_for(get_region_for(_user(request), query.region).path)] if query.region else active_templates()
     return [
         TemplateOut(code=t.code, version=t.version, name=t.name, region_code=t.region_id, definition=dict(t.definition))
         for t in rows

@@ -68,6 +68,12 @@ def check_image(content: bytes, *, limit: int, formats: set[str]) -> CheckedImag
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise BadImage(_("不是有效的图片文件")) from None
+    try:
+        # verify() reads the headers only; a photo cut off in transfer fails when its pixels are decoded.
+        with Image.open(io.BytesIO(content)) as image:
+            image.load()
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise BadImage(_("图片文件不完整或已损坏，请重新拍摄或选择")) from None
     if kind not in formats:
         raise BadImage(_("不支持该图片格式（%(format)s）") % {"format": kind or "?"})
     return CheckedImage(content=content, format=kind, width=width, height=height)
@@ -77,7 +83,7 @@ def difference_hash(content: bytes) -> str:
     """The 64-bit difference hash of an image, as 16 hex digits."""
     with Image.open(io.BytesIO(content)) as image:
         small = image.convert("L").resize((9, 8), Image.Resampling.LANCZOS)
-        pixels = list(small.getdata())
+        pixels = list(small.tobytes())  # one byte per pixel in mode L
     bits = 0
     for row in range(8):
         for col in range(8):

@@ -3,8 +3,13 @@
 Each visit prints as two copies on A4 — one kept by the county civil-affairs department, one by the
 township, as the form's note asks — with all six sections: the elder (1), the household (2),
 living conditions (3), assistance received (4), the visit with its signatures (5) and care
-services (6, left to be filled in by hand until care services are recorded here). Chinese is set
-in Noto Sans SC, embedded (subset) in the file, so the PDF reads the same on any machine.
+services (6, left to be filled in by hand until care services are recorded here). Every piece
+of text, the page numbers and the canvas's own starting font included, is set in Noto Sans SC,
+embedded (subset) in the file, so the PDF reads the same on any machine.
+
+Each copy is laid out to end on its own sheet: a usual record fills one A4 page. One too long for a
+page (a large household, long answers) breaks deliberately before the visit, sections 5 and 6
+together on the next sheet, rather than spilling a few lines onto a nearly blank page.
 
 Full ID and phone numbers are printed only for users who may reveal them; everyone else gets the
 masked values. Every print is audited.
@@ -32,6 +37,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (
     BaseDocTemplate,
+    CondPageBreak,
     Flowable,
     Frame,
     Image,
@@ -46,22 +52,18 @@ from reportlab.platypus import (
 
 from tanfang.audit.actions import Action
 from tanfang.audit.services import record_event
-from tanfang.core.crypto import field_cipher
-from tanfang.core.roles import Permission, has_permission
-from tanfang.core.scope import Actor, scope_of
+from tanfang.core.scope import Actor
 from tanfang.elders.models import (
-    CERTIFICATE_CONTEXT,
-    CONTACT_PHONE_CONTEXT,
-    MEMBER_ID_CONTEXT,
-    PHONE_CONTEXT,
     Elder,
     Group,
     HelpingUnit,
     Subsistence,
 )
+from tanfang.elders.personal_data import FullNumbers, may_reveal, reveal_for_print
 from tanfang.records.formdefs import FormDefinition
 from tanfang.records.models import VisitRecord
 from tanfang.regions.models import Region
+from tanfang.regions.paths import codes_of
 from tanfang.visits.models import Method, Outcome, Visit
 
 FONT = "NotoSansSC"
@@ -69,6 +71,13 @@ FONT_BOLD = "NotoSansSC-Bold"
 CHECKED, UNCHECKED = "■", "□"
 COPIES = (gettext_lazy("第一联：县级民政部门存档"), gettext_lazy("第二联：乡镇（街道）存档"))
 PAGE_WIDTH = A4[0] - 24 * mm
+CELL_PADDING = 1.5  # points above and below a cell's text: room for forty-odd rows on one sheet
+SECTION_GAP = 1.5 * mm
+# A section starts on the next sheet unless its heading and two rows fit: never an orphaned heading. Not
+# keepWithNext, which would carry a whole household table over and leave the first sheet half empty.
+SECTION_START = 15 * mm
+CARE_SECTION = 36 * mm  # section 6, heading and blank table, which is never split
+FOUR_COLUMNS = (0.15, 0.35, 0.15, 0.35)  # label, value, label, value: the visit's answers two to a row
 
 
 def font_dir() -> Path:
@@ -89,13 +98,13 @@ def register_fonts() -> None:
 
 @cache
 def _styles() -> dict[str, ParagraphStyle]:
-    base = ParagraphStyle("cell", fontName=FONT, fontSize=9, leading=12, wordWrap="CJK")
+    base = ParagraphStyle("cell", fontName=FONT, fontSize=9, leading=11.5, wordWrap="CJK")
     return {
         "cell": base,
         "small": ParagraphStyle("small", parent=base, fontSize=8, leading=10),
         "label": ParagraphStyle("label", parent=base, fontName=FONT_BOLD),
-        "title": ParagraphStyle("title", parent=base, fontName=FONT_BOLD, fontSize=15, leading=20, alignment=TA_CENTER),
-        "section": ParagraphStyle("section", parent=base, fontName=FONT_BOLD, fontSize=10.5, leading=15),
+        "title": ParagraphStyle("title", parent=base, fontName=FONT_BOLD, fontSize=15, leading=19, alignment=TA_CENTER),
+        "section": ParagraphStyle("section", parent=base, fontName=FONT_BOLD, fontSize=10.5, leading=14),
         "right": ParagraphStyle("right", parent=base, alignment=2),
     }
 
@@ -113,20 +122,24 @@ def _yes_no(value: bool | None) -> str:
     return f"{_box(value is True, _('是'))}  {_box(value is False, _('否'))}"
 
 
-def _grid(rows: list[list[Any]], widths: Sequence[float], spans: Iterable[tuple[Any, ...]] = ()) -> Table:
+def _table(rows: list[list[Any]], widths: Sequence[float], style: Iterable[tuple[Any, ...]] = ()) -> Table:
+    """A table whose own cell font is ours too: ReportLab's default for a table is Helvetica, not embedded."""
     table = Table(rows, colWidths=[w * PAGE_WIDTH for w in widths])
+    table.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), FONT, 9), *style]))
+    return table
+
+
+def _grid(rows: list[list[Any]], widths: Sequence[float], spans: Iterable[tuple[Any, ...]] = ()) -> Table:
     style: list[Any] = [
         ("GRID", (0, 0), (-1, -1), 0.6, colors.black),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("FONT", (0, 0), (-1, -1), FONT, 9),
-        ("TOPPADDING", (0, 0), (-1, -1), 2.5),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+        ("TOPPADDING", (0, 0), (-1, -1), CELL_PADDING),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), CELL_PADDING),
         ("LEFTPADDING", (0, 0), (-1, -1), 3),
         ("RIGHTPADDING", (0, 0), (-1, -1), 3),
     ]
     style += [("SPAN", *span) for span in spans]
-    table.setStyle(TableStyle(style))
-    return table
+    return _table(rows, widths, style)
 
 
 def _signature(content: Any, width_mm: float = 32) -> Flowable | Paragraph:
@@ -139,43 +152,34 @@ def _signature(content: Any, width_mm: float = 32) -> Flowable | Paragraph:
         return _p(_("（签名无法显示）"), "small")
     ratio = image.imageHeight / image.imageWidth if image.imageWidth else 0.4
     width = width_mm * mm
-    height = min(width * ratio, 14 * mm)
+    height = min(width * ratio, 12 * mm)
     return Image(io.BytesIO(data), width=height / ratio if ratio else width, height=height)
 
 
 class _Facts:
     """What one form needs, read once: the elder's registry, the visit, its record."""
 
-    def __init__(self, visit: Visit, *, full: bool, regions: dict[str, Region]) -> None:
+    def __init__(self, visit: Visit, *, full: FullNumbers | None, regions: dict[str, Region]) -> None:
+        """`full`: the elder's numbers in full (elders.personal_data.reveal_for_print), or None for masked copies."""
         self.visit = visit
         self.record: VisitRecord | None = getattr(visit, "record", None)
         elder: Elder = visit.elder
         self.elder = elder
-        cipher = field_cipher()
-
-        def shown(token: Any, masked: str, context: str) -> str:
-            if full and token:
-                return cipher.decrypt(bytes(token), context=context)
-            return masked
-
-        self.phone = shown(elder.phone_cipher, elder.phone_masked, PHONE_CONTEXT)
-        self.certificate = shown(
-            elder.disability_certificate_cipher, elder.disability_certificate_masked, CERTIFICATE_CONTEXT
-        )
+        self.phone = full.phone if full else elder.phone_masked
+        self.certificate = full.disability_certificate if full else elder.disability_certificate_masked
         self.groups = {g.group for g in elder.groups.all() if g.until is None}
         contacts = sorted(elder.contacts.all(), key=lambda c: c.position)
         self.contact = contacts[0] if contacts else None
-        self.contact_phone = (
-            shown(self.contact.phone_cipher, self.contact.phone_masked, CONTACT_PHONE_CONTEXT) if self.contact else ""
-        )
+        self.contact_phone = ""
+        if self.contact is not None:
+            self.contact_phone = full.contact_phones.get(self.contact.pk, "") if full else self.contact.phone_masked
         self.household = [
-            (m, shown(m.id_number_cipher, m.id_number_masked, MEMBER_ID_CONTEXT))
+            (m, full.member_id_numbers.get(m.pk, "") if full else m.id_number_masked)
             for m in sorted(elder.household.all(), key=lambda m: m.position)
         ]
         self.benefits = list(elder.benefits.all())
         self.assistance = list(elder.assistance.all())
-        codes = [c for c in elder.region_path.split("/") if c]
-        names = [regions[c].name if c in regions else "" for c in codes]
+        names = [regions[c].name if c in regions else "" for c in codes_of(elder.region_path)]
         self.county, self.township, self.village = [*names, "", "", "", "", ""][2:5]
 
 
@@ -197,7 +201,8 @@ def _section1(f: _Facts) -> list[Flowable]:
     ]  # fmt: skip
     return [
         _p(_("一、探访对象基本情况"), "section"),
-        _grid(rows, [0.13, 0.17, 0.12, 0.18, 0.2, 0.2], spans=[((1, 0), (3, 0))]),
+        # widths that hold a 20-digit certificate number and a contact with phone on one line each
+        _grid(rows, [0.12, 0.13, 0.11, 0.21, 0.19, 0.24], spans=[((1, 0), (3, 0))]),
     ]
 
 
@@ -213,7 +218,7 @@ def _section2(f: _Facts) -> list[Flowable]:
         )  # fmt: skip
     while len(rows) < 5:
         rows.append([_p(len(rows)), *[_p("") for _ in range(6)]])
-    return [_p(_("二、家庭基本情况（户主在前）"), "section"), _grid(rows, [0.07, 0.13, 0.07, 0.25, 0.13, 0.15, 0.2])]
+    return [_p(_("二、家庭基本情况（户主在前）"), "section"), _grid(rows, [0.06, 0.13, 0.06, 0.21, 0.13, 0.19, 0.22])]
 
 
 def _section3(f: _Facts) -> list[Flowable]:
@@ -225,9 +230,10 @@ def _section3(f: _Facts) -> list[Flowable]:
          _p(_("生活用电是否安全"), "label"), _p(_yes_no(e.electricity_safe))],
         [_p(_("住房是否安全"), "label"), _p(_yes_no(e.housing_safe)),
          _p(_("家庭每月收入（元）"), "label"), _p(income)],
-        [_p(_("家庭每月领取养老保险、社会救助和社会福利补贴等情况"), "label"), _p(benefits), "", ""],
+        [_p(_("家庭每月领取养老保险、社会救助和社会福利补贴等情况"), "label"), "", _p(benefits), ""],
     ]  # fmt: skip
-    return [_p(_("三、家庭生活条件"), "section"), _grid(rows, [0.2, 0.3, 0.2, 0.3], spans=[((1, 2), (3, 2))])]
+    spans = [((0, 2), (1, 2)), ((2, 2), (3, 2))]  # the long label on one line rather than three
+    return [_p(_("三、家庭生活条件"), "section"), _grid(rows, [0.2, 0.3, 0.2, 0.3], spans=spans)]
 
 
 def _section4(f: _Facts) -> list[Flowable]:
@@ -255,16 +261,17 @@ def _section5(f: _Facts) -> list[Flowable]:
         "m": day.month,
         "d": day.day,
     }
-    rows: list[list[Any]] = [[_p(_("探访方式"), "label"), _p(methods)], [_p(_("探访次数及日期"), "label"), _p(head)]]
+    # (label, value, whole row?): the choice items go two to a row, which is what lets a copy fit one sheet
+    cells: list[tuple[str, str, bool]] = [(_("探访方式"), methods, True), (_("探访次数及日期"), head, True)]
     if visit.outcome != Outcome.VISITED:
-        rows.append([_p(_("未能探访"), "label"), _p(f"{Outcome(visit.outcome).label}　{visit.note}")])
+        cells.append((_("未能探访"), f"{Outcome(visit.outcome).label}　{visit.note}", True))
     form: FormDefinition | None = record.template.form if record else None
     answers = record.answers if record else {}
     if form is not None:
         for item in form.items:
             given = answers.get(item.code) or {}
             if item.kind == "text":
-                rows.append([_p(item.label, "label"), _p(given.get("text", ""))])
+                cells.append((item.label, given.get("text", ""), True))
                 continue
             parts = []
             for option in item.options:
@@ -275,9 +282,10 @@ def _section5(f: _Facts) -> list[Flowable]:
                 elif option.detail == "text":
                     label += f"：{given.get('text', '') if chosen else '______'}"
                 parts.append(_box(chosen, label))
-            rows.append([_p(item.label, "label"), _p("  ".join(parts))])
+            cells.append((item.label, "  ".join(parts), False))
     if visit.outcome == Outcome.VISITED and visit.note:
-        rows.append([_p(_("说明"), "label"), _p(visit.note)])
+        cells.append((_("说明"), visit.note, True))
+    rows, spans = _paired_rows(cells)
     signatures: list[list[Any]] = [
         [_p(_("信息录入人（签字）"), "label"), _p(_("被探访人（签字）"), "label"), _p(_("探访人员（签字）"), "label")],
         [
@@ -289,17 +297,49 @@ def _section5(f: _Facts) -> list[Flowable]:
             if record else _p(""),
         ],
     ]  # fmt: skip
-    sign_table = Table(signatures, colWidths=[PAGE_WIDTH / 3] * 3)
-    sign_table.setStyle(
-        TableStyle(
-            [
-                ("GRID", (0, 0), (-1, -1), 0.6, colors.black),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("MINROWHEIGHT", (0, 1), (-1, 1), 16 * mm),
-            ]
-        )
+    sign_table = _table(
+        signatures,
+        [1 / 3] * 3,
+        [
+            ("GRID", (0, 0), (-1, -1), 0.6, colors.black),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("TOPPADDING", (0, 0), (-1, -1), CELL_PADDING),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), CELL_PADDING),
+            ("MINROWHEIGHT", (0, 1), (-1, 1), 15 * mm),
+            # not a KeepTogether: nested in the one of `_form` it would measure as endless and always break
+            ("NOSPLIT", (0, 0), (-1, -1)),
+        ],
     )
-    return [_p(_("五、探访情况"), "section"), _grid(rows, [0.2, 0.8]), KeepTogether([sign_table])]
+    return [_p(_("五、探访情况"), "section"), _grid(rows, FOUR_COLUMNS, spans), sign_table]
+
+
+def _paired_rows(cells: Sequence[tuple[str, str, bool]]) -> tuple[list[list[Any]], list[tuple[Any, ...]]]:
+    """Lay (label, value, whole row?) cells out in four columns: whole-row values span three, the others pair up.
+
+    A short item left without a partner (before a whole row or at the end) spans the row as well.
+    """
+    rows: list[list[Any]] = []
+    spans: list[tuple[Any, ...]] = []
+    waiting: tuple[str, str] | None = None
+
+    def whole(label: str, value: str) -> None:
+        spans.append(((1, len(rows)), (3, len(rows))))
+        rows.append([_p(label, "label"), _p(value), "", ""])
+
+    for label, value, alone in cells:
+        if alone:
+            if waiting:
+                whole(*waiting)
+                waiting = None
+            whole(label, value)
+        elif waiting:
+            rows.append([_p(waiting[0], "label"), _p(waiting[1]), _p(label, "label"), _p(value)])
+            waiting = None
+        else:
+            waiting = (label, value)
+    if waiting:
+        whole(*waiting)
+    return rows, spans
 
 
 def _section6() -> list[Flowable]:
@@ -309,37 +349,51 @@ def _section6() -> list[Flowable]:
         [_p(_("服务人员签字（盖章）：　　　　　　　　　　　年　　月　　日"))],
         [_p(_("老年人服务满意度评价：") + "\n")],
     ]
-    return [_p(_("六、关爱服务情况"), "section"), _grid(rows, [1.0])]
+    table = _grid(rows, [1.0])
+    table.setStyle(TableStyle([("NOSPLIT", (0, 0), (-1, -1))]))
+    return [_p(_("六、关爱服务情况"), "section"), table]
 
 
 def _form(f: _Facts, copy: str) -> list[Flowable]:
     day = f.visit.day
-    heading = Table(
+    heading = _table(
         [
             [
                 _p(copy, "small"),
                 _p(_("%(y)s 年 %(m)s 月 %(d)s 日") % {"y": day.year, "m": day.month, "d": day.day}, "right"),
             ]
         ],
-        colWidths=[PAGE_WIDTH / 2] * 2,
+        [0.5, 0.5],
+        [("TOPPADDING", (0, 0), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -1), 1)],
+    )
+    # The visit and the care services stay together: on the first sheet when they fit, else all on the
+    # next one, so a copy that needs two sheets never ends on one holding a few stray lines.
+    visit_and_care = KeepTogether(
+        [
+            *_section5(f),
+            Spacer(0, SECTION_GAP),
+            CondPageBreak(CARE_SECTION),  # only ever acts when the visit alone outgrows a sheet
+            *_section6(),
+            Spacer(0, SECTION_GAP),
+            _p(_("备注：此表一式两份，县级民政部门、乡镇（街道）各存档一份。"), "small"),
+        ]
     )
     return [
         _p(_("特殊困难老年人探访关爱服务记录表"), "title"),
         heading,
-        Spacer(0, 2 * mm),
+        Spacer(0, SECTION_GAP),
         *_section1(f),
-        Spacer(0, 2 * mm),
+        Spacer(0, SECTION_GAP),
+        CondPageBreak(SECTION_START),
         *_section2(f),
-        Spacer(0, 2 * mm),
+        Spacer(0, SECTION_GAP),
+        CondPageBreak(SECTION_START),
         *_section3(f),
-        Spacer(0, 2 * mm),
+        Spacer(0, SECTION_GAP),
+        CondPageBreak(SECTION_START),
         *_section4(f),
-        Spacer(0, 2 * mm),
-        *_section5(f),
-        Spacer(0, 2 * mm),
-        KeepTogether(_section6()),
-        Spacer(0, 2 * mm),
-        _p(_("备注：此表一式两份，县级民政部门、乡镇（街道）各存档一份。"), "small"),
+        Spacer(0, SECTION_GAP),
+        visit_and_care,
     ]
 
 
@@ -354,10 +408,11 @@ def _footer(canvas: Any, doc: Any) -> None:
     canvas.restoreState()
 
 
-def render(visits: Sequence[Visit], *, full: bool) -> bytes:
-    """The forms of these visits, each in duplicate, as one PDF."""
+def render(visits: Sequence[Visit], *, numbers: dict[int, FullNumbers] | None) -> bytes:
+    """The forms of these visits, each in duplicate, as one PDF; numbers in full where `numbers` has
+    the elder (from elders.personal_data.reveal_for_print), masked otherwise."""
     register_fonts()
-    codes = {c for v in visits for c in v.elder.region_path.split("/") if c}
+    codes = {c for v in visits for c in codes_of(v.elder.region_path)}
     regions = {r.code: r for r in Region.objects.filter(code__in=codes)}
     out = io.BytesIO()
     doc = BaseDocTemplate(
@@ -367,6 +422,9 @@ def render(visits: Sequence[Visit], *, full: bool) -> bytes:
         rightMargin=12 * mm,
         topMargin=10 * mm,
         bottomMargin=12 * mm,
+        # The canvas opens every page with a font of its own (Helvetica unless told): never embedded
+        initialFontName=FONT,
+        initialFontSize=9,
         title=_("特殊困难老年人探访关爱服务记录表"),
         author="Tanfang",
         subject=", ".join(str(v.pk) for v in visits[:20]),
@@ -375,7 +433,7 @@ def render(visits: Sequence[Visit], *, full: bool) -> bytes:
     doc.addPageTemplates([PageTemplate(id="A4", frames=[frame], onPage=_footer)])
     story: list[Flowable] = []
     for visit in visits:
-        facts = _Facts(visit, full=full, regions=regions)
+        facts = _Facts(visit, full=numbers.get(visit.elder_id) if numbers else None, regions=regions)
         for copy in COPIES:
             if story:
                 story.append(PageBreak())
@@ -399,19 +457,21 @@ def _prefetched(visits: Iterable[Visit]) -> list[Visit]:
     return sorted(rows, key=lambda v: order[v.pk])
 
 
-def may_print_in_full(actor: Actor, visits: Sequence[Visit]) -> bool:
-    scope = scope_of(actor)
-    return has_permission(actor.role, Permission.REVEAL_PERSONAL_DATA) and all(
-        scope.contains(v.region_path) for v in visits
-    )
+PRINT_REASON = "打印探访记录表"
 
 
 def print_visits(*, actor: Actor | None, visits: Sequence[Visit], full: bool | None = None) -> bytes:
-    """Print visits the caller has already been allowed to see; audited. `actor=None`: the command line."""
+    """Print visits the caller has already been allowed to see; audited. `actor=None`: the command line.
+
+    Numbers are printed in full for a role that may reveal them in its scope (each elder's reveal audited
+    by elders.personal_data), masked for everyone else; `full=False` asks for masked copies anyway.
+    """
     rows = _prefetched(visits)
+    elders = list({v.elder_id: v.elder for v in rows}.values())
     if full is None:
-        full = actor is None or may_print_in_full(actor, rows)
-    content = render(rows, full=full)
+        full = actor is None or all(may_reveal(actor, e) for e in elders)
+    numbers = reveal_for_print(actor=actor, elders=elders, reason=PRINT_REASON) if full and elders else None
+    content = render(rows, numbers=numbers)
     with transaction.atomic():
         record_event(
             actor=actor,

@@ -15,15 +15,9 @@ from tanfang.core.errors import NotFound
 from tanfang.core.roles import Permission, has_permission
 from tanfang.core.scope import Actor, scope_of
 from tanfang.elders.models import Elder
-from tanfang.records.models import ReviewState, VisitRecord
-from tanfang.visitors.models import Pairing
+from tanfang.records.models import FormTemplate, ReviewState, VisitRecord
+from tanfang.visitors.selectors import is_paired, own_visitors
 from tanfang.visits.models import Outcome, Visit
-
-
-def _paired(actor: Actor, elder_id: int) -> bool:
-    if not getattr(actor, "pk", None):
-        return False
-    return Pairing.objects.filter(elder_id=elder_id, visitor__user_id=actor.pk, ended_on__isnull=True).exists()
 
 
 def elder_for_visits(actor: Actor, elder_id: int) -> Elder:
@@ -31,7 +25,7 @@ def elder_for_visits(actor: Actor, elder_id: int) -> Elder:
     elder = Elder.objects.select_related("region").filter(pk=elder_id, merged_into__isnull=True).first()
     if elder is None:
         raise NotFound()
-    if scope_of(actor).contains(elder.region_path) or _paired(actor, elder.pk):
+    if scope_of(actor).contains(elder.region_path) or is_paired(actor, elder.pk):
         return elder
     raise NotFound()
 
@@ -41,13 +35,7 @@ def elders_for_visits(actor: Actor, elder_ids: Iterable[int]) -> dict[int, Elder
     elders = list(Elder.objects.filter(pk__in=set(elder_ids), merged_into__isnull=True))
     scope = scope_of(actor)
     outside = [e.pk for e in elders if not scope.contains(e.region_path)]
-    paired: set[int] = set()
-    if outside and getattr(actor, "pk", None):
-        paired = set(
-            Pairing.objects.filter(elder_id__in=outside, visitor__user_id=actor.pk, ended_on__isnull=True).values_list(
-                "elder_id", flat=True
-            )
-        )
+    paired = set(own_visitors(actor, outside)) if outside else set()
     return {e.pk: e for e in elders if scope.contains(e.region_path) or e.pk in paired}
 
 
@@ -59,7 +47,7 @@ def get_visit_for(actor: Actor, visit_id: int) -> Visit:
     )
     if visit is None:
         raise NotFound()
-    if scope_of(actor).contains(visit.region_path) or _paired(actor, visit.elder_id):
+    if scope_of(actor).contains(visit.region_path) or is_paired(actor, visit.elder_id):
         return visit
     raise NotFound()
 
@@ -99,16 +87,35 @@ def review_queue(actor: Actor) -> QuerySet[VisitRecord]:
     )
 
 
+def may_review(actor: Actor, record: VisitRecord) -> bool:
+    """Whether the actor may decide on this record: a reviewing role whose scope holds it."""
+    return has_permission(actor.role, Permission.REVIEW_VISITS) and scope_of(actor).contains(record.region_path)
+
+
 def get_record_for_review(actor: Actor, visit_id: int) -> VisitRecord:
     record = (
         VisitRecord.objects.select_related("visit", "visit__elder", "visit__visitor", "template")
         .filter(pk=visit_id)
         .first()
     )
-    if (
-        record is None
-        or not has_permission(actor.role, Permission.REVIEW_VISITS)
-        or not scope_of(actor).contains(record.region_path)
-    ):
+    if record is None or not may_review(actor, record):
         raise NotFound()
     return record
+
+
+def all_templates() -> list[FormTemplate]:
+    """Every form template there is, in use or not, by code and version."""
+    return list(FormTemplate.objects.order_by("code", "version"))
+
+
+def get_visit_unscoped(visit_id: int) -> Visit:
+    """A visit by its id, for the command line (an operator on the server); NotFound when unknown."""
+    visit = Visit.objects.filter(pk=visit_id).first()
+    if visit is None:
+        raise NotFound()
+    return visit
+
+
+def active_templates() -> list[FormTemplate]:
+    """Every form template in use, by code and version (templates are not personal data)."""
+    return list(FormTemplate.objects.filter(active=True).order_by("code", "version"))

@@ -11,7 +11,6 @@ import datetime as dt
 import hashlib
 import json
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -27,18 +26,21 @@ from tanfang.audit.actions import Action
 from tanfang.audit.models import AuditEvent
 from tanfang.audit.services import new_event, record_event, record_events
 from tanfang.core.errors import DomainError, FieldError, NotFound, PermissionDenied, ValidationFailed
-from tanfang.core.generations import Cached
+from tanfang.core.generations import Cached, bump
 from tanfang.core.roles import Permission, has_permission
 from tanfang.core.scope import Actor, scope_of
 from tanfang.core.time import local_date, now
+from tanfang.elders.due_queue import queue_due_refresh
 from tanfang.elders.models import Elder
 from tanfang.elders.services import correct_from_visit
 from tanfang.records import images, verification
 from tanfang.records.formdefs import TemplateInvalid, check_answers, parse_definition
 from tanfang.records.models import FormTemplate, ReviewState, VisitPhoto, VisitRecord
 from tanfang.regions.models import Region
-from tanfang.schedule.services import current_policies, path_prefixes, queue_due_refresh
-from tanfang.visitors.models import Pairing, Visitor
+from tanfang.regions.paths import path_prefixes
+from tanfang.schedule.policies import current_policies
+from tanfang.visitors.models import Visitor
+from tanfang.visitors.selectors import own_visitors, was_paired
 from tanfang.visits.models import Method, Outcome, Visit
 
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)
@@ -135,16 +137,6 @@ def _template(data: RecordInput, elder: Elder, errors: list[FieldError]) -> Form
     return template
 
 
-def own_visitors(actor: Actor, elder_ids: Iterable[int]) -> dict[int, Visitor]:
-    """The actor's own active visitor profile for each of these elders it has an open pairing with."""
-    if not getattr(actor, "pk", None):
-        return {}
-    pairings = Pairing.objects.filter(
-        elder_id__in=set(elder_ids), visitor__user_id=actor.pk, visitor__active=True, ended_on__isnull=True
-    ).select_related("visitor")
-    return {p.elder_id: p.visitor for p in pairings}
-
-
 def _who_visited(actor: Actor, elder: Elder, data: RecordInput, own: Visitor | None) -> Visitor | None:
     """Decide whose visit this is, or refuse: a paired visitor, or an officer entering a record."""
     if own is not None and data.visitor_id in (None, own.pk):
@@ -157,7 +149,7 @@ def _who_visited(actor: Actor, elder: Elder, data: RecordInput, own: Visitor | N
         if visitor is None:
             raise ValidationFailed(errors=[FieldError("visitor_id", _("该探访人员未与这位老人结对"))])
         return visitor
-    if in_scope or Pairing.objects.filter(elder=elder, visitor__user_id=actor.pk).exists():
+    if in_scope or was_paired(actor, elder.pk):
         raise PermissionDenied(_("您没有与这位老人结对，不能记录对其的探访"))
     raise NotFound()
 
@@ -476,7 +468,7 @@ def _write(actor: Actor, ready: list[_Ready]) -> list[_Outcome]:
             )
         )
     Visit.objects.bulk_create(visits)  # sends no post_save, one record or fifty: the elders are queued here
-    queue_due_refresh(elder_ids)
+    queue_due_refresh(elder_ids=elder_ids)
     places = {
         visit.pk: _position(item.data.checkin.latitude, item.data.checkin.longitude)
         for visit, item in zip(visits, ready, strict=True)
@@ -618,7 +610,8 @@ def review_record(*, actor: Actor, record: VisitRecord, outcome: str, note: str 
         if rejected != visit.rejected:
             changes["rejected"] = {"old": visit.rejected, "new": rejected}
             visit.rejected = rejected
-        visit.save(update_fields=["method", "rejected"])  # queues the elder for a due-state refresh
+        visit.save(update_fields=["method", "rejected"])
+        queue_due_refresh(elder_ids=[visit.elder_id])  # a corrected method or a rejection changes what counts
         locked.review_state = outcome
         locked.review_note = note.strip()
         locked.reviewed_by_id = actor.pk
@@ -655,6 +648,7 @@ def load_template(*, actor: Actor | None, document: Any, region: Region | None =
             region=region,
             region_path=region.path if region else "",
         )
+        bump(FORM_TEMPLATES)  # every process reloads its templates (rolled back with the change)
         record_event(
             actor=actor,
             action=Action.FORM_TEMPLATE_LOADED,

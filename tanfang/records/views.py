@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -20,7 +20,6 @@ from tanfang.accounts.models import User
 from tanfang.core.errors import DomainError, FieldError, NotFound, PermissionDenied, ValidationFailed
 from tanfang.core.id_numbers import Sex
 from tanfang.core.paging import page_number, page_of
-from tanfang.core.scope import scope_of
 from tanfang.core.time import LOCAL_TZ, local_today, now
 from tanfang.elders.inputs import AssistanceInput, ContactInput, MemberInput
 from tanfang.elders.models import Elder, HelpingUnit
@@ -33,12 +32,14 @@ from tanfang.records.selectors import (
     get_record_for_review,
     get_visit_for,
     last_record,
+    may_review,
     review_queue,
     visits_of_elder,
 )
 from tanfang.records.services import Checkin, RecordInput, review_record, submit_record, template_for
 from tanfang.records.verification import flag_message
-from tanfang.regions.models import Region
+from tanfang.regions.scoping import get_region_for
+from tanfang.visitors.selectors import is_paired
 from tanfang.visits.models import Method, Outcome
 
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -49,10 +50,7 @@ def _user(request: HttpRequest) -> User:
 
 
 def _elder(request: HttpRequest, elder_id: int) -> Elder:
-    try:
-        return elder_for_visits(_user(request), elder_id)
-    except NotFound as error:
-        raise Http404(error.message) from None
+    return elder_for_visits(_user(request), elder_id)
 
 
 def _items(template: Any, answers: dict[str, Any], last: dict[str, Any]) -> list[dict[str, Any]]:
@@ -303,7 +301,7 @@ def new_visit(request: HttpRequest, elder_id: int) -> HttpResponse:
             for code in (i.code for i in template.form.items)
         }  # fmt: skip
     user = _user(request)
-    own_visit = elder.pairings.filter(visitor__user_id=user.pk, ended_on__isnull=True).exists()
+    own_visit = is_paired(user, elder.pk)
     contact = elder.contacts.order_by("position").first()
     return render(
         request,
@@ -333,10 +331,7 @@ def new_visit(request: HttpRequest, elder_id: int) -> HttpResponse:
 
 
 def visit_detail(request: HttpRequest, visit_id: int) -> HttpResponse:
-    try:
-        visit = get_visit_for(_user(request), visit_id)
-    except NotFound as error:
-        raise Http404(error.message) from None
+    visit = get_visit_for(_user(request), visit_id)
     record = getattr(visit, "record", None)
     sections = _items(record.template, record.answers, {}) if record else []
     return render(
@@ -360,11 +355,7 @@ def visit_detail(request: HttpRequest, visit_id: int) -> HttpResponse:
 
 
 def _can_review(request: HttpRequest, record: Any) -> bool:
-    try:
-        get_record_for_review(_user(request), record.pk)
-    except NotFound:
-        return False
-    return True
+    return may_review(_user(request), record)
 
 
 def _inline(content: Any) -> str:
@@ -383,15 +374,13 @@ def elder_visits(request: HttpRequest, elder_id: int) -> HttpResponse:
 
 def village_forms(request: HttpRequest, code: str) -> HttpResponse:
     """A village's records of a month as one PDF, each in duplicate."""
-    region = Region.objects.filter(code=code).first()
     user = _user(request)
-    if region is None or not scope_of(user).contains(region.path):
-        raise Http404()
+    region = get_region_for(user, code)
     match = MONTH.match(request.GET.get("month", ""))
     today = local_today()
     year, month = (int(match[1]), int(match[2])) if match else (today.year, today.month)
     if not 1 <= month <= 12:
-        raise Http404()
+        raise NotFound()
     visits = printing.visits_of_village_month(region, year, month)
     content = printing.print_visits(actor=user, visits=visits)
     response = HttpResponse(content, content_type="application/pdf")
@@ -407,10 +396,7 @@ def review_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def review(request: HttpRequest, visit_id: int) -> HttpResponse:
-    try:
-        record = get_record_for_review(_user(request), visit_id)
-    except NotFound as error:
-        raise Http404(error.message) from None
+    record = get_record_for_review(_user(request), visit_id)
     try:
         review_record(
             actor=_user(request),

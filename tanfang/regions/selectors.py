@@ -6,10 +6,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db.models import Count, QuerySet
+from django.utils.translation import gettext as _
 
-from tanfang.core.roles import Permission
+from tanfang.core.errors import NotFound
+from tanfang.core.roles import Permission, has_permission
 from tanfang.core.scope import Actor
 from tanfang.regions.models import Region
+from tanfang.regions.paths import codes_of
 from tanfang.regions.scoping import get_region_for, regions_visible_to, require_permission, top_regions_for
 
 
@@ -32,9 +35,27 @@ def browse_regions(actor: Actor, code: str | None = None) -> RegionView:
         return RegionView(region=None, breadcrumbs=[], children=list(tops))
     region = get_region_for(actor, code)
     visible = regions_visible_to(actor)
-    breadcrumbs = list(visible.filter(code__in=region.ancestor_codes[:-1]).order_by("level"))
+    breadcrumbs = list(visible.filter(code__in=codes_of(region.path)[:-1]).order_by("level"))
     children = list(visible.filter(parent=region).annotate(child_count=Count("children")).order_by("code"))
     return RegionView(region=region, breadcrumbs=breadcrumbs, children=children)
+
+
+def get_region_unscoped(code: str) -> Region:
+    """A region by its code, for the command line (an operator on the server); NotFound when unknown."""
+    region = Region.objects.filter(code=code).first()
+    if region is None:
+        raise NotFound(_("区划代码 %(code)s 不存在") % {"code": code})
+    return region
+
+
+def region_drill(actor: Actor, code: str | None) -> RegionView | None:
+    """The drill-down beside a list filtered by region: None where the actor may not browse regions
+    or the code is not one it may see (the list itself then shows nothing)."""
+    if not has_permission(actor.role, Permission.VIEW_REGIONS):
+        return None
+    if code is not None and not regions_visible_to(actor).filter(code=code).exists():
+        return None
+    return browse_regions(actor, code)
 
 
 def search_regions(actor: Actor, text: str, *, limit: int = 50) -> QuerySet[Region]:

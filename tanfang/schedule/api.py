@@ -11,21 +11,12 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from tanfang.accounts.models import User
-from tanfang.core.errors import FieldError, NotFound, ValidationFailed
-from tanfang.core.paging import page_of
-from tanfang.core.scope import scope_of
+from tanfang.core.errors import FieldError, ValidationFailed
+from tanfang.core.paging import MAX_PAGE
 from tanfang.core.time import local_today
-from tanfang.elders.models import Elder
-from tanfang.regions.models import Region
 from tanfang.schedule import due
-from tanfang.schedule.selectors import (
-    REASON_LABELS,
-    month_summary,
-    not_visited_this_month,
-    visitor_of,
-    worklist,
-)
-from tanfang.schedule.services import PolicyBook, declare_weather, load_facts, save_policy
+from tanfang.schedule.selectors import REASON_LABELS, month_of_region, policy_of_region, visitor_of, worklist
+from tanfang.schedule.services import declare_weather, save_policy
 
 router = Router(tags=["schedule"])
 
@@ -81,8 +72,8 @@ def get_worklist(request: HttpRequest) -> list[WorkItemOut]:
 
 
 class DueQuery(Schema):
-    month: str = Field("", description="YYYY-MM，默认本月")
-    page: int = Field(1, ge=1)
+    month: str = Field("", description="YYYY-MM，默认本月", pattern=r"^(\d{4}-(0[1-9]|1[0-2]))?$")
+    page: int = Field(1, ge=1, le=MAX_PAGE)
     page_size: int = Field(100, ge=1, le=500)
 
 
@@ -110,83 +101,21 @@ _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 @router.get("/regions/{code}/due", response=RegionDueOut, summary="某区划某月的应探访人数、已探访人数和未探访名单")
 def region_due(request: HttpRequest, code: str, query: Query[DueQuery]) -> RegionDueOut:
-    actor = _user(request)
     today = local_today()
     match = _MONTH.match(query.month) if query.month else None
     if query.month and (match is None or not 1 <= int(match[2]) <= 12):
         raise ValidationFailed(errors=[FieldError("month", _("月份格式应为 YYYY-MM"))])
     year, month = (int(match[1]), int(match[2])) if match else (today.year, today.month)
-    if (year, month) > (today.year, today.month):
-        raise ValidationFailed(errors=[FieldError("month", _("不能查询未来的月份"))])
-    if (year, month) == (today.year, today.month):
-        summary = month_summary(actor, code, today)
-        page = page_of(not_visited_this_month(actor, code, today), page=query.page, page_size=query.page_size)
-        return RegionDueOut(
-            region=code,
-            month=f"{year:04d}-{month:02d}",
-            denominator=summary.denominator,
-            visited=summary.visited,
-            rate=summary.rate,
-            not_visited=[
-                DueElderOut(
-                    elder_id=d.elder_id,
-                    name=d.elder.name,
-                    village_code=d.elder.region_id,
-                    deadline=d.deadline,
-                    last_visit_on=d.last_contact_on,
-                )
-                for d in page.items
-            ],
-            page=page.page,
-            has_next=page.has_next,
-        )
-    return _past_month(actor, code, year, month, query.page, query.page_size)
-
-
-def _past_month(actor: User, code: str, year: int, month: int, page: int, page_size: int) -> RegionDueOut:
-    """A past month, computed from the visits with the same rules (due.py)."""
-    region = Region.objects.filter(code=code).first()
-    if region is None or not scope_of(actor).contains(region.path):
-        raise NotFound()
-    _first, last = due.month_bounds(year, month)
-    ids = list(
-        Elder.objects.filter(region_path__startswith=region.path, registered_on__lte=last, merged_into__isnull=True)
-        .order_by("region_path", "id")
-        .values_list("pk", flat=True)
-    )
-    policies = PolicyBook()
-    denominator = visited = 0
-    missed: list[DueElderOut] = []
-    reference = last + dt.timedelta(days=1)
-    for start in range(0, len(ids), 2000):
-        for elder, facts, contacts, _visits in load_facts(ids[start : start + 2000], reference).values():
-            policy = policies.policy(elder.region_path)
-            if not due.in_denominator(facts, contacts, policy, year, month):
-                continue
-            denominator += 1
-            if due.visited_in_month(facts, contacts, policy, year, month):
-                visited += 1
-            else:
-                before = [c.day for c in contacts if c.day <= last]
-                missed.append(
-                    DueElderOut(
-                        elder_id=elder.pk,
-                        name=elder.name,
-                        village_code=elder.region_id,
-                        deadline=last,
-                        last_visit_on=max(before, default=None),
-                    )
-                )
-    chunk = missed[(page - 1) * page_size : page * page_size]
+    figures = month_of_region(_user(request), code, year, month, today, page=query.page, page_size=query.page_size)
     return RegionDueOut(
         region=code,
         month=f"{year:04d}-{month:02d}",
-        denominator=denominator,
-        visited=visited,
-        rate=visited / denominator if denominator else None,
-        not_visited=chunk,
-        page=page,
-        has_next=len(missed) > page * page_size,
+        denominator=figures.denominator,
+        visited=figures.visited,
+        rate=figures.rate,
+        not_visited=[DueElderOut(**vars(m)) for m in figures.missed],
+        page=query.page,
+        has_next=figures.has_next,
     )
 
 
@@ -214,10 +143,7 @@ class PolicyOut(Schema):
 
 @router.get("/regions/{code}/policy", response=PolicyOut, summary="区划的有效探访政策（含上级继承）")
 def get_policy(request: HttpRequest, code: str) -> PolicyOut:
-    region = Region.objects.filter(code=code).first()
-    if region is None or not scope_of(_user(request)).contains(region.path):
-        raise NotFound()
-    policy = PolicyBook().policy(region.path)
+    policy = policy_of_region(_user(request), code).effective
     return PolicyOut(
         region=code,
         monthly_contacts=policy.monthly_contacts,

@@ -123,19 +123,3 @@ class RecomputeJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.region_path} {self.done}/{self.total}"
-
-
-class DueRefresh(models.Model):
-    """An elder whose due state must be recomputed: written in the same transaction as the visit or
-    status change that made it stale, and drained in batches (by the periodic job, and by every
-    reader of due states before it reads). `token` changes when the elder is queued again, so a
-    drain removes only the entries it has seen.
-    """
-
-    elder = models.OneToOneField("elders.Elder", on_delete=models.CASCADE, primary_key=True, related_name="+")
-    region_path = models.CharField(max_length=100)  # the queue stays short: readers filter it without an index
-    token = models.BigIntegerField()
-    queued_at = models.DateTimeField()
-
-    def __str__(self) -> str:
-        return f"{self.elder_id}"

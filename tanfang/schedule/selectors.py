@@ -5,19 +5,27 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import QuerySet
-from django.utils.translation import gettext_noop
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
 
-from tanfang.core.errors import NotFound
+from tanfang.core.errors import FieldError, NotFound, ValidationFailed
 from tanfang.core.roles import Permission, has_permission
 from tanfang.core.scope import Actor, scope_of
 from tanfang.elders.models import Elder
 from tanfang.regions.models import Region
+from tanfang.regions.paths import path_prefixes
+from tanfang.regions.scoping import get_region_for
+from tanfang.schedule import due
 from tanfang.schedule.due import Policy, Reason, State
-from tanfang.schedule.models import ElderDue
-from tanfang.schedule.services import PolicyBook, refresh_due, refresh_queued
+from tanfang.schedule.models import ElderDue, RecomputeJob, RegionPolicy, WeatherEvent
+from tanfang.schedule.policies import PolicyBook
+from tanfang.schedule.services import load_facts, refresh_due, refresh_queued, regions_being_refreshed
 from tanfang.visitors.models import Pairing, Visitor
+from tanfang.visitors.selectors import unpaired_elders, visitors_visible_to
 
 REASON_LABELS = {
     Reason.MONTHLY: gettext_noop("每月探访"),
@@ -60,8 +68,16 @@ def state_of(deadline: dt.date | None, today: dt.date, policy: Policy) -> State 
     return State.DUE
 
 
+def own_visitor(actor: Actor) -> Visitor | None:
+    """The actor's own active visitor profile, if it has one."""
+    if not getattr(actor, "pk", None):
+        return None
+    return Visitor.objects.filter(user_id=actor.pk, active=True).first()
+
+
 def visitor_of(actor: Actor) -> Visitor:
-    visitor = Visitor.objects.filter(user_id=actor.pk, active=True).first()
+    """The actor's own active visitor profile; NotFound when it has none."""
+    visitor = own_visitor(actor)
     if visitor is None:
         raise NotFound()
     return visitor
@@ -101,12 +117,15 @@ def worklist(visitor: Visitor, today: dt.date) -> list[WorkItem]:
     return sorted(items, key=lambda i: i.urgency)
 
 
-def _region(actor: Actor, code: str, today: dt.date) -> Region:
+def schedule_region_for(actor: Actor, code: str) -> Region:
+    """A region whose schedule the actor may see: in its scope, and a role that sees elders. NotFound else."""
     if not has_permission(actor.role, Permission.VIEW_ELDERS):
         raise NotFound()
-    region = Region.objects.filter(code=code).first()
-    if region is None or not scope_of(actor).contains(region.path):
-        raise NotFound()
+    return get_region_for(actor, code)
+
+
+def _region(actor: Actor, code: str, today: dt.date) -> Region:
+    region = schedule_region_for(actor, code)
     refresh_queued(region_path=region.path, today=today)  # what was just recorded counts at once
     return region
 
@@ -150,3 +169,165 @@ def month_summary(actor: Actor, code: str, today: dt.date) -> MonthSummary:
     region = _region(actor, code, today)
     rows = ElderDue.objects.filter(region_path__startswith=region.path, month=today.replace(day=1), in_denominator=True)
     return MonthSummary(denominator=rows.count(), visited=rows.filter(visited=True).count())
+
+
+# --- a region's lists, as the schedule pages show them -----------------------------------------
+
+LISTS: dict[str, Promise] = {
+    "not_visited": gettext_lazy("本月未探访"),
+    "overdue": gettext_lazy("已逾期"),
+    "unpaired": gettext_lazy("未结对"),
+    "loads": gettext_lazy("探访人员负担"),
+}
+
+
+def region_list(actor: Actor, code: str, kind: str, today: dt.date) -> QuerySet[Any]:
+    """One of a region's lists (LISTS): not visited this month, overdue, unpaired, or visitors' loads."""
+    if kind == "not_visited":
+        return not_visited_this_month(actor, code, today)
+    if kind == "overdue":
+        return overdue(actor, code, today)
+    region = schedule_region_for(actor, code)
+    if kind == "unpaired":
+        return unpaired_elders(actor, code).select_related("region")
+    if kind == "loads":
+        return (
+            visitors_visible_to(actor)
+            .filter(region_path__startswith=region.path)
+            .select_related("region")
+            .order_by("-load", "id")
+        )
+    raise NotFound()
+
+
+def child_regions(region: Region) -> QuerySet[Region]:
+    """The regions directly below one (the caller has checked that the actor may see it)."""
+    return Region.objects.filter(parent=region).order_by("code")
+
+
+@dataclass(frozen=True)
+class Refreshing:
+    """Whether a region's states are being recomputed in the background, and how far it has come."""
+
+    queued: bool
+    job: RecomputeJob | None
+
+
+def refreshing(region: Region) -> Refreshing:
+    """The recomputation under way for this region (or one above or below it), if any."""
+    job = (
+        RecomputeJob.objects.filter(region_path__in=[*path_prefixes(region.path), ""], finished_at__isnull=True)
+        .order_by("-started_at")
+        .first()
+    )
+    return Refreshing(queued=bool(regions_being_refreshed(region.path)), job=job)
+
+
+def get_job_for(actor: Actor, job_id: int) -> RecomputeJob:
+    """A recomputation the actor may follow: of a region in its scope. NotFound else."""
+    job = RecomputeJob.objects.filter(pk=job_id).first()
+    if job is None or not scope_of(actor).contains(job.region_path or "/"):
+        raise NotFound()
+    return job
+
+
+@dataclass(frozen=True)
+class PolicyView:
+    region: Region
+    own: RegionPolicy | None  # the region's own policy row, if it sets one
+    effective: Policy  # after inheritance
+
+
+def policy_of_region(actor: Actor, code: str) -> PolicyView:
+    """A region's own policy and the one in force there, for a region in the actor's scope."""
+    region = schedule_region_for(actor, code)
+    return PolicyView(
+        region=region,
+        own=RegionPolicy.objects.filter(region=region).first(),
+        effective=PolicyBook().policy(region.path),
+    )
+
+
+def weather_events_of(region: Region, limit: int = 20) -> QuerySet[WeatherEvent]:
+    """Weather events declared for a region or the regions above it, newest first."""
+    return WeatherEvent.objects.filter(region_path__in=path_prefixes(region.path)).order_by("-starts_on")[:limit]
+
+
+# --- a past month, from the visits ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MissedElder:
+    elder_id: int
+    name: str
+    village_code: str
+    deadline: dt.date | None
+    last_visit_on: dt.date | None
+
+
+@dataclass(frozen=True)
+class MonthList:
+    denominator: int
+    visited: int
+    missed: list[MissedElder]
+    has_next: bool
+
+    @property
+    def rate(self) -> float | None:
+        return self.visited / self.denominator if self.denominator else None
+
+
+def month_of_region(
+    actor: Actor, code: str, year: int, month: int, today: dt.date, *, page: int, page_size: int
+) -> MonthList:
+    """A region's month: to be visited, visited, and a page of those not visited. The current month
+    comes from the stored due states; a past one is computed from the visits with the same rules
+    (due.py). A month after `today` is refused."""
+    if (year, month) > (today.year, today.month):
+        raise ValidationFailed(errors=[FieldError("month", _("不能查询未来的月份"))])
+    if (year, month) == (today.year, today.month):
+        summary = month_summary(actor, code, today)
+        rows = not_visited_this_month(actor, code, today)
+        start = (page - 1) * page_size
+        chunk = list(rows[start : start + page_size + 1])
+        return MonthList(
+            denominator=summary.denominator,
+            visited=summary.visited,
+            missed=[
+                MissedElder(d.elder_id, d.elder.name, d.elder.region_id, d.deadline, d.last_contact_on)
+                for d in chunk[:page_size]
+            ],
+            has_next=len(chunk) > page_size,
+        )
+    return _past_month(actor, code, year, month, page, page_size)
+
+
+def _past_month(actor: Actor, code: str, year: int, month: int, page: int, page_size: int) -> MonthList:
+    region = schedule_region_for(actor, code)
+    _first, last = due.month_bounds(year, month)
+    ids = list(
+        Elder.objects.filter(region_path__startswith=region.path, registered_on__lte=last, merged_into__isnull=True)
+        .order_by("region_path", "id")
+        .values_list("pk", flat=True)
+    )
+    policies = PolicyBook()
+    denominator = visited = 0
+    missed: list[MissedElder] = []
+    reference = last + dt.timedelta(days=1)
+    for start in range(0, len(ids), 2000):
+        for elder, facts, contacts, _visits in load_facts(ids[start : start + 2000], reference).values():
+            policy = policies.policy(elder.region_path)
+            if not due.in_denominator(facts, contacts, policy, year, month):
+                continue
+            denominator += 1
+            if due.visited_in_month(facts, contacts, policy, year, month):
+                visited += 1
+            else:
+                before = [c.day for c in contacts if c.day <= last]
+                missed.append(MissedElder(elder.pk, elder.name, elder.region_id, last, max(before, default=None)))
+    return MonthList(
+        denominator=denominator,
+        visited=visited,
+        missed=missed[(page - 1) * page_size : page * page_size],
+        has_next=len(missed) > page * page_size,
+    )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing
 import os
-import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -16,131 +15,25 @@ from django.utils.translation import gettext as _
 
 from tanfang.audit.actions import Action
 from tanfang.audit.services import record_event
-from tanfang.core.errors import FieldError, NotFound, ValidationFailed
-from tanfang.core.generations import Cached
+from tanfang.core.errors import FieldError, ValidationFailed
+from tanfang.core.generations import bump
 from tanfang.core.roles import Permission
-from tanfang.core.scope import Actor, scope_of
+from tanfang.core.scope import Actor
 from tanfang.core.time import local_today, now
-from tanfang.elders.models import Elder, ElderGroup, RiskLevel, StatusChange
+from tanfang.elders.due_queue import queue_due_refresh
+from tanfang.elders.models import DueRefresh, Elder, ElderGroup, Group, RegionDueRefresh, RiskLevel, StatusChange
 from tanfang.regions.models import Region
-from tanfang.regions.scoping import require_permission
+from tanfang.regions.paths import parent_path
+from tanfang.regions.scoping import get_region_for, require_permission
 from tanfang.schedule import due
-from tanfang.schedule.festivals import festivals_for
-from tanfang.schedule.models import DueRefresh, ElderDue, RecomputeJob, RegionFestival, RegionPolicy, WeatherEvent
+from tanfang.schedule.models import ElderDue, RecomputeJob, RegionPolicy, WeatherEvent
+from tanfang.schedule.policies import POLICIES, PolicyBook, SurgeBook, current_policies
 from tanfang.visits.models import Outcome, Visit
 
 LOOKBACK_DAYS = 400  # a year of visits and more: enough for every rule in due.py
 CHUNK = 2000
 RECOMPUTE_SLICE = CHUNK * 5
 PARALLEL_FROM = 50_000
-
-
-def path_prefixes(path: str) -> list[str]:
-    """'410000/410800/410823/' → ['410000/', '410000/410800/', '410000/410800/410823/']."""
-    return [path[: i + 1] for i, char in enumerate(path) if char == "/"]
-
-
-def _policy_of(row: RegionPolicy) -> due.Policy:
-    methods = {
-        due.HOME: row.count_home,
-        due.PHONE: row.count_phone,
-        due.VIDEO: row.count_video,
-        due.OTHER: row.count_other,
-    }
-    return due.Policy(
-        monthly_contacts=row.monthly_contacts,
-        counted_methods=frozenset(m for m, on in methods.items() if on),
-        disabled_home_visit_months=row.disabled_home_visit_months,
-        high_risk_interval_days=row.high_risk_interval_days,
-        when_away=due.WhenAway.PAUSED if row.pause_when_away else due.WhenAway.REMOTE_COUNTS,
-    )
-
-
-class PolicyBook:
-    """Policies by region path, inherited down the tree and only ever tightened; cached per batch."""
-
-    def __init__(self) -> None:
-        self._rows = {row.region_path: row for row in RegionPolicy.objects.all()}
-        self._cache: dict[str, due.Policy] = {}
-
-    def policy(self, path: str) -> due.Policy:
-        if path not in self._cache:
-            policy = due.Policy()
-            for prefix in path_prefixes(path):
-                row = self._rows.get(prefix)
-                if row is not None:
-                    policy = due.tighten(policy, _policy_of(row))
-            self._cache[path] = policy
-        return self._cache[path]
-
-    def festival_settings(self, path: str) -> tuple[int, int, frozenset[str]]:
-        """Days before and after a festival, and the groups to contact (the nearest region that sets them)."""
-        before, after, groups = 7, 0, frozenset[str]()
-        for prefix in path_prefixes(path):
-            row = self._rows.get(prefix)
-            if row is not None:
-                before, after = row.festival_window_before, row.festival_window_after
-                groups = frozenset(g for g in row.festival_groups.split(",") if g)
-        return before, after, groups
-
-
-POLICIES = "policies"
-_current_policies = Cached(POLICIES, PolicyBook)
-
-
-def current_policies() -> PolicyBook:
-    """The policy book as it is now, kept in this process until a policy changes (see core.generations)."""
-    return _current_policies.get()
-
-
-class SurgeBook:
-    """Festival and weather surges around a day, by region path; cached per batch."""
-
-    def __init__(self, today: dt.date, policies: PolicyBook) -> None:
-        self.today = today
-        self.policies = policies
-        horizon = today - dt.timedelta(days=due.SURGE_OVERDUE_DAYS + 40)
-        self._festivals = list(RegionFestival.objects.filter(active=True))
-        self._weather = list(
-            WeatherEvent.objects.filter(ends_on__gte=horizon, starts_on__lte=today + dt.timedelta(days=1))
-        )
-        self._cache: dict[str, list[due.Surge]] = {}
-
-    def surges(self, path: str) -> list[due.Surge]:
-        if path in self._cache:
-            return self._cache[path]
-        before, after, groups = self.policies.festival_settings(path)
-        found: list[due.Surge] = []
-        for year in {self.today.year - 1, self.today.year, self.today.year + 1}:
-            for festival in festivals_for(year, path, self._festivals):
-                start = festival.day - dt.timedelta(days=before)
-                end = festival.day + dt.timedelta(days=after)
-                if start <= self.today <= end + dt.timedelta(days=due.SURGE_OVERDUE_DAYS):
-                    found.append(
-                        due.Surge(
-                            f"festival:{festival.code}:{festival.day.year}",
-                            "festival",
-                            festival.name,
-                            start,
-                            end,
-                            groups,
-                        )
-                    )
-        prefixes = set(path_prefixes(path))
-        for event in self._weather:
-            if event.region_path in prefixes:
-                found.append(
-                    due.Surge(
-                        f"weather:{event.pk}",
-                        "weather",
-                        event.get_kind_display(),
-                        event.starts_on,
-                        event.ends_on,
-                        frozenset(g for g in event.groups.split(",") if g),
-                    )
-                )
-        self._cache[path] = found
-        return found
 
 
 def load_facts(
@@ -245,26 +138,7 @@ def refresh_due(elder_ids: Iterable[int], today: dt.date | None = None) -> int:
     return count
 
 
-# --- the refresh queue: writes queue their elders, drains recompute them in batches --------------
-
-
-def queue_due_refresh(elder_ids: Iterable[int]) -> None:
-    """Mark these elders' due states stale, in the caller's transaction (one statement).
-
-    Queued again before a drain finished, an elder gets a new token and stays queued.
-    """
-    ids = sorted(set(elder_ids))
-    if not ids:
-        return
-    marks = ", ".join(["%s"] * len(ids))  # placeholders only: the ids are parameters
-    sql = (
-        "INSERT INTO schedule_duerefresh (elder_id, region_path, token, queued_at) "  # noqa: S608 - placeholders only
-        "SELECT id, region_path, %s, %s FROM elders_elder WHERE id IN (" + marks + ") "
-        "ON CONFLICT (elder_id) DO UPDATE SET token = excluded.token, queued_at = excluded.queued_at, "
-        "region_path = excluded.region_path"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [secrets.randbits(62), now(), *ids])
+# --- the refresh queue (elders.due_queue): writes queue their elders, drains recompute them in batches ----
 
 
 DRAIN_LOCK = 7_402_211  # the PostgreSQL advisory lock that lets one drain run at a time
@@ -314,15 +188,71 @@ def refresh_queued(
 
 
 def drain_due_queue(today: dt.date | None = None, batch: int = DRAIN_BATCH) -> int:
-    """Refresh everyone queued, a batch (one transaction) at a time, until the queue is empty."""
+    """Refresh everyone queued, a batch (one transaction) at a time, then every region queued.
+    Returns how many elders were refreshed."""
     total = 0
     while count := refresh_queued(today=today, limit=batch):
         total += count
+    return total + refresh_queued_regions(today)
+
+
+REGION_LOCK = 7_402_212  # the PostgreSQL advisory lock that lets one process recompute queued regions
+
+
+def refresh_queued_regions(today: dt.date | None = None) -> int:
+    """Recompute every region queued (a policy changed, a weather event was declared), oldest first,
+    each with its progress in a RecomputeJob. A region queued again while it ran stays queued and
+    runs again. One process at a time does this; another returns at once. Returns the elders refreshed.
+    """
+    if not RegionDueRefresh.objects.exists():
+        return 0
+    locked = True
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [REGION_LOCK])
+            locked = bool(cursor.fetchone()[0])
+        if not locked:
+            return 0
+    total = 0
+    try:
+        while (entry := RegionDueRefresh.objects.order_by("queued_at", "pk").first()) is not None:
+            job = run_recompute(start_recompute(region_path=entry.region_path), today)
+            RegionDueRefresh.objects.filter(pk=entry.pk, token=entry.token).delete()
+            total += job.done
+    finally:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [REGION_LOCK])
     return total
 
 
+def regions_being_refreshed(region_path: str) -> list[str]:
+    """The queued regions that cover this one or lie inside it: their states are being recomputed."""
+    return [
+        path
+        for path in RegionDueRefresh.objects.values_list("region_path", flat=True)
+        if region_path.startswith(path) or path.startswith(region_path)
+    ]
+
+
 def start_recompute(*, region_path: str) -> RecomputeJob:
+    """A job row for recomputing a region: its progress, for the page that shows it."""
     return RecomputeJob.objects.create(region_path=region_path)
+
+
+def request_recompute(*, actor: Actor, region_code: str) -> Region:
+    """Have every elder of the region recomputed in the background (an officer asks it after fixing data)."""
+    require_permission(actor, Permission.MANAGE_VISITORS)
+    region = get_region_for(actor, region_code)
+    with transaction.atomic():
+        queue_due_refresh(region_path=region.path)
+        record_event(actor=actor, action=Action.DUE_RECOMPUTED, subject=region)
+    return region
+
+
+def recompute_everyone(today: dt.date | None = None) -> RecomputeJob:
+    """Every elder's state for a new day (the nightly job): month starts, surges opening and closing."""
+    return run_recompute(start_recompute(region_path=""), today)
 
 
 def _recompute_slice(args: tuple[int, list[int], dt.date]) -> int:
@@ -385,12 +315,14 @@ def run_recompute(job: RecomputeJob, today: dt.date | None = None) -> RecomputeJ
 
 
 def save_policy(*, actor: Actor, region_code: str, values: dict[str, object]) -> RegionPolicy:
-    """Set a region's policy. A lower region cannot loosen what it inherits (checked here, and by `tighten`)."""
+    """Set a region's policy; every elder below is recomputed in the background.
+
+    A lower region cannot loosen what it inherits (checked here, and by `due.tighten`).
+    """
     require_permission(actor, Permission.MANAGE_VISITORS)
-    region = Region.objects.filter(code=region_code).first()
-    if region is None or not scope_of(actor).contains(region.path):
-        raise NotFound()
-    inherited = PolicyBook().policy(region.path.rsplit("/", 2)[0] + "/") if region.parent_id else due.Policy()
+    region = get_region_for(actor, region_code)
+    above = parent_path(region.path)
+    inherited = PolicyBook().policy(above) if above else due.Policy()
     errors = []
     if int(values.get("monthly_contacts", 1)) < inherited.monthly_contacts:  # type: ignore[call-overload]
         errors.append(
@@ -409,6 +341,8 @@ def save_policy(*, actor: Actor, region_code: str, values: dict[str, object]) ->
         policy, _created = RegionPolicy.objects.update_or_create(
             region=region, defaults={"region_path": region.path, **values}
         )
+        bump(POLICIES)  # every process reloads its policy book (rolled back with the change)
+        queue_due_refresh(region_path=region.path)
         record_event(actor=actor, action=Action.POLICY_CHANGED, subject=region, details={"policy": values})
     return policy
 
@@ -423,14 +357,22 @@ def declare_weather(
     groups: Sequence[str],
     note: str = "",
 ) -> WeatherEvent:
+    """Declare extreme weather in a region: the chosen groups (all when none) must be contacted
+    within the window; every elder below is recomputed in the background."""
     require_permission(actor, Permission.MANAGE_VISITORS)
-    region = Region.objects.filter(code=region_code).first()
-    if region is None or not scope_of(actor).contains(region.path):
-        raise NotFound()
+    region = get_region_for(actor, region_code)
+    errors = []
     if kind not in WeatherEvent.Kind.values:
-        raise ValidationFailed(errors=[FieldError("kind", _("类型不是有效的选项"))])
+        errors.append(FieldError("kind", _("类型不是有效的选项")))
+    unknown = sorted(set(groups) - set(Group.values))
+    if unknown:
+        errors.append(FieldError("groups", _("类别不是有效的选项：%(codes)s") % {"codes": "、".join(unknown)}))
     if ends_on < starts_on:
-        raise ValidationFailed(errors=[FieldError("ends_on", _("结束日期不能早于开始日期"))])
+        errors.append(FieldError("ends_on", _("结束日期不能早于开始日期")))
+    elif (ends_on - starts_on).days > MAX_WEATHER_DAYS:
+        errors.append(FieldError("ends_on", _("一次发布的天气期间不能超过 %(n)d 天") % {"n": MAX_WEATHER_DAYS}))
+    if errors:
+        raise ValidationFailed(errors=errors)
     with transaction.atomic():
         event = WeatherEvent.objects.create(
             region=region,
@@ -438,15 +380,13 @@ def declare_weather(
             kind=kind,
             starts_on=starts_on,
             ends_on=ends_on,
-            groups=",".join(groups),
+            groups=",".join(dict.fromkeys(groups)),
             note=note[:200],
             declared_by=actor,  # type: ignore[misc]
         )
+        queue_due_refresh(region_path=region.path)
         record_event(actor=actor, action=Action.WEATHER_DECLARED, subject=event, subject_label=str(event))
     return event
 
 
-def affected_elders(region_path: str) -> Iterable[int]:
-    return Elder.objects.filter(Q(region_path__startswith=region_path), merged_into__isnull=True).values_list(
-        "pk", flat=True
-    )
+MAX_WEATHER_DAYS = 31

@@ -11,8 +11,9 @@ from celery import current_app
 from config.schedule import BEAT_SCHEDULE
 from tanfang.core.roles import Role
 from tanfang.devtools.factories import make_elder, make_user
-from tanfang.schedule.models import DueRefresh, ElderDue
-from tanfang.schedule.services import queue_due_refresh
+from tanfang.elders.due_queue import queue_due_refresh
+from tanfang.elders.models import DueRefresh
+from tanfang.schedule.models import ElderDue
 from tanfang.schedule.tasks import refresh_queued_task
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +32,7 @@ def test_the_due_state_queue_is_drained_every_few_seconds(tree):
     elder = make_elder(officer, "排队老人", "410823001001", sequence=21, registered_on=dt.date(2026, 1, 5))
     DueRefresh.objects.all().delete()
     ElderDue.objects.all().delete()
-    queue_due_refresh([elder.pk])
+    queue_due_refresh(elder_ids=[elder.pk])
     entry = next(e for e in BEAT_SCHEDULE.values() if e["task"] == refresh_queued_task.name)
 
     refresh_queued_task()

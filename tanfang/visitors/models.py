@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from tanfang.elders.models import Elder
+from tanfang.elders.models import Elder, Status
 from tanfang.regions.models import Region, RegionOwned
 
 
@@ -27,6 +27,8 @@ class VisitorKind(models.TextChoices):
 
 # Kinds whose service hours are tallied (and can later be certified).
 HOURS_KINDS = frozenset({VisitorKind.VOLUNTEER, VisitorKind.STUDENT})
+# Elders no longer visited at all: nobody is paired with them.
+ENDED_STATUSES = (Status.MOVED_OUT, Status.DECEASED)
 
 
 class Visitor(RegionOwned):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from tanfang.core.errors import NotFound
@@ -9,8 +11,30 @@ from tanfang.core.roles import Permission, has_permission
 from tanfang.core.scope import Actor, scope_of
 from tanfang.elders.models import Elder
 from tanfang.regions.models import Region
-from tanfang.visitors.models import Pairing, Visitor
-from tanfang.visitors.services import ENDED_STATUSES
+from tanfang.visitors.models import ENDED_STATUSES, Pairing, Visitor
+
+
+def own_visitors(actor: Actor, elder_ids: Iterable[int]) -> dict[int, Visitor]:
+    """THE pairing test: for each of these elders that the actor's own active visitor profile has an
+    open pairing with (primary or backup), that profile. Everyone else is not paired."""
+    if not getattr(actor, "pk", None) or not actor.is_active:
+        return {}
+    pairings = Pairing.objects.filter(
+        elder_id__in=set(elder_ids), visitor__user_id=actor.pk, visitor__active=True, ended_on__isnull=True
+    ).select_related("visitor")
+    return {p.elder_id: p.visitor for p in pairings}
+
+
+def is_paired(actor: Actor, elder_id: int) -> bool:
+    """Whether the actor is a visitor paired with this elder now (see `own_visitors`)."""
+    return bool(own_visitors(actor, [elder_id]))
+
+
+def was_paired(actor: Actor, elder_id: int) -> bool:
+    """Whether the actor's visitor profile was ever paired with this elder (to say why it may not record)."""
+    if not getattr(actor, "pk", None):
+        return False
+    return Pairing.objects.filter(elder_id=elder_id, visitor__user_id=actor.pk).exists()
 
 
 def visitors_visible_to(actor: Actor) -> QuerySet[Visitor]:

@@ -16,13 +16,15 @@ from tanfang.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from tanfang.core.roles import Permission, RegionLevel
 from tanfang.core.scope import Actor, scope_of
 from tanfang.core.time import local_today
-from tanfang.elders.models import Elder, Status
+from tanfang.elders.due_queue import queue_due_refresh
+from tanfang.elders.models import Elder
+from tanfang.elders.personal_data import CALL_REASON, reveal
 from tanfang.regions.models import Region
 from tanfang.regions.scoping import require_permission
-from tanfang.visitors.models import Pairing, Visitor, VisitorKind
+from tanfang.visitors.models import ENDED_STATUSES, Pairing, Visitor, VisitorKind
+from tanfang.visitors.selectors import is_paired
 
 _PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
-ENDED_STATUSES = (Status.MOVED_OUT, Status.DECEASED)
 
 
 @dataclass
@@ -213,6 +215,7 @@ def pair(
             )
         except IntegrityError:
             raise Conflict(_("结对已被他人修改，请刷新后重试")) from None
+        queue_due_refresh(elder_ids=[elder.pk])
         record_event(
             actor=actor,
             action=Action.PAIRING_STARTED,
@@ -227,6 +230,7 @@ def _end(actor: Actor, pairing: Pairing, day: dt.date, reason: str) -> None:
     pairing.ended_on = day
     pairing.end_reason = reason[:100]
     pairing.save(update_fields=["ended_on", "end_reason"])
+    queue_due_refresh(elder_ids=[pairing.elder_id])
     record_event(
         actor=actor,
         action=Action.PAIRING_ENDED,
@@ -336,3 +340,17 @@ def hand_over(*, actor: Actor, leaving: Visitor, to: Visitor | None = None) -> l
             details={"elders": len(created), "to": to.pk if to else None},
         )
     return created
+
+
+def number_to_call(*, actor: Actor, elder_id: int, to: str = "elder") -> str:
+    """The number for a one-tap call to an elder (or, `to="contact"`, its first emergency contact), audited.
+
+    The elder's paired visitor calls without typing a reason; an officer who may reveal numbers in its
+    scope may call too. The audit event's reason is "一键拨号". NotFound for anyone else; "" when no
+    number is stored.
+    """
+    elder = Elder.objects.filter(pk=elder_id, merged_into__isnull=True).first()
+    if elder is None:
+        raise NotFound()
+    field = "contact_phone" if to == "contact" else "phone"
+    return reveal(actor=actor, elder=elder, field=field, reason=CALL_REASON, paired=is_paired(actor, elder.pk))

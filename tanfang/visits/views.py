@@ -5,11 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import cast
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from tanfang.accounts.models import User
-from tanfang.core.errors import NotFound
 from tanfang.core.time import local_today
 from tanfang.visitors.models import HOURS_KINDS
 from tanfang.visitors.selectors import get_visitor_for
@@ -17,10 +16,7 @@ from tanfang.visits.selectors import service_hours
 
 
 def hours_panel(request: HttpRequest, visitor_id: int) -> HttpResponse:
-    try:
-        visitor = get_visitor_for(cast(User, request.user), visitor_id)
-    except NotFound as error:
-        raise Http404(error.message) from None
+    visitor = get_visitor_for(cast(User, request.user), visitor_id)
     today = local_today()
     year_start = dt.date(today.year, 1, 1)
     return render(

@@ -15,13 +15,13 @@ from tanfang.core.time import local_today
 from tanfang.devtools.factories import elder_input, make_elder, make_user
 from tanfang.elders.inputs import ContactInput, GroupInput, MemberInput
 from tanfang.elders.models import Elder, Group, GroupSource, Status
+from tanfang.elders.personal_data import reveal
 from tanfang.elders.selectors import ElderFilters, filter_elders
 from tanfang.elders.services import (
     DuplicateElder,
     change_status,
     merge_elders,
     register_elder,
-    reveal,
     update_elder,
 )
 

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 import pytest
 import time_machine
 
 from tanfang.core.time import LOCAL_TZ
-from tanfang.devtools.factories import make_elder
+from tanfang.devtools.factories import make_elder, record_test_visit
 from tanfang.notifications.channels import fake_channel
 from tanfang.notifications.models import Notification
-from tanfang.notifications.services import queue_daily_digests, send_pending
+from tanfang.notifications.services import send_pending
+from tanfang.schedule.digest import queue_daily_digests
 from tanfang.visitors.services import VisitorInput, create_visitor, pair
-from tanfang.visits.services import VisitInput, record_visit
 
 TODAY = dt.date(2026, 11, 24)
 
@@ -39,13 +38,12 @@ def owed(tree, officer_county_north):
         )
         pair(actor=officer_county_north, elder=late, visitor=visitor)
         pair(actor=officer_county_north, elder=done, visitor=quiet)
-        record_visit(
-            actor=officer_county_north,
-            elder=done,
-            visitor=quiet,
-            data=VisitInput(
-                method="home", occurred_at=dt.datetime(2026, 11, 2, 9, tzinfo=LOCAL_TZ), client_id=uuid.uuid4()
-            ),
+        record_test_visit(
+            officer_county_north,
+            done,
+            visitor_id=quiet.pk,
+            method="home",
+            occurred_at=dt.datetime(2026, 11, 2, 9, tzinfo=LOCAL_TZ),
         )
         yield fake
 

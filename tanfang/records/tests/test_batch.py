@@ -10,12 +10,12 @@ import pytest
 from tanfang.audit.models import AuditEvent
 from tanfang.core.errors import ValidationFailed
 from tanfang.devtools.factories import make_elder
+from tanfang.elders.models import DueRefresh
 from tanfang.records import services
 from tanfang.records.models import VisitPhoto, VisitRecord
 from tanfang.records.selectors import elders_for_visits
 from tanfang.records.services import MAX_BATCH, submit_record
 from tanfang.records.tests.helpers import JIANSHE, api_body, daytime, record_input
-from tanfang.schedule.models import DueRefresh
 from tanfang.visitors.services import pair
 from tanfang.visits.models import Visit
 

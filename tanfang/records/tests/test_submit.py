@@ -14,12 +14,12 @@ from tanfang.audit.models import AuditEvent
 from tanfang.core.errors import NotFound, PermissionDenied, ValidationFailed
 from tanfang.core.time import now
 from tanfang.devtools.factories import make_elder
-from tanfang.elders.models import Elder
+from tanfang.elders.models import DueRefresh, Elder
 from tanfang.records.models import FormTemplate, ReviewState, VisitPhoto, VisitRecord
 from tanfang.records.services import Checkin, load_template, review_record, submit_record, template_for
 from tanfang.records.tests.helpers import JIANSHE, daytime, jpeg, png, record_input
-from tanfang.schedule.models import DueRefresh, ElderDue, RegionPolicy
-from tanfang.schedule.services import refresh_queued
+from tanfang.schedule.models import ElderDue
+from tanfang.schedule.services import refresh_queued, save_policy
 from tanfang.visits.models import Visit
 
 
@@ -365,12 +365,12 @@ def test_client_ids_are_uuids():
     assert isinstance(record_input().client_id, uuid.UUID)
 
 
-def test_a_policy_change_applies_to_the_very_next_submission(paired, tree):
+def test_a_policy_change_applies_to_the_very_next_submission(paired, officer_county_north):
     # given: a phone call counts, and this process has the policies in its cache
     submit_record(actor=paired.user, elder=paired.elder, data=record_input(method="phone"))
 
     # when: the county stops counting phone calls
-    RegionPolicy.objects.create(region=tree.wuzhi, region_path=tree.wuzhi.path, count_phone=False)
+    save_policy(actor=officer_county_north, region_code="410823", values={"count_phone": False})
 
     # then
     with pytest.raises(ValidationFailed) as error:

@@ -13,23 +13,23 @@ from openpyxl import load_workbook
 from tanfang.audit.models import AuditEvent
 from tanfang.core.roles import Role
 from tanfang.core.time import LOCAL_TZ
-from tanfang.devtools.factories import make_elder, make_user
+from tanfang.devtools.factories import make_elder, make_user, record_test_visit
+from tanfang.elders.due_queue import queue_due_refresh
 from tanfang.elders.inputs import ContactInput, GroupInput
-from tanfang.elders.models import StatusChange
-from tanfang.schedule.models import DueRefresh, ElderDue, RecomputeJob, RegionPolicy
+from tanfang.elders.models import DueRefresh, StatusChange
+from tanfang.schedule.models import ElderDue, RecomputeJob, RegionPolicy
+from tanfang.schedule.policies import PolicyBook
 from tanfang.schedule.selectors import not_visited_this_month, worklist
 from tanfang.schedule.services import (
-    PolicyBook,
     declare_weather,
     drain_due_queue,
-    queue_due_refresh,
     refresh_due,
     refresh_queued,
     run_recompute,
     start_recompute,
 )
 from tanfang.visitors.services import VisitorInput, create_visitor, pair
-from tanfang.visits.services import VisitInput, record_visit
+from tanfang.visits.models import Visit
 
 JIANSHE = "410823001001"
 TODAY = dt.date(2026, 11, 23)
@@ -70,12 +70,7 @@ def setting(tree, officer_county_north, frozen):
         pair(actor=officer_county_north, elder=elder, visitor=visitor, on=registered)
 
     def visit(elder, day, method="home"):
-        record_visit(
-            actor=officer_county_north,
-            elder=elder,
-            visitor=visitor,
-            data=VisitInput(method=method, occurred_at=at(day), client_id=uuid.uuid4()),
-        )
+        record_test_visit(officer_county_north, elder, visitor_id=visitor.pk, method=method, occurred_at=at(day))
 
     visit(overdue, dt.date(2026, 9, 10))  # October missed
     visit(due, dt.date(2026, 10, 8))
@@ -187,11 +182,12 @@ def test_a_weather_warning_adds_a_contact_for_the_chosen_groups(setting, officer
         groups=[GroupInput("living_alone")],
     )
     pair(actor=officer_county_north, elder=alone, visitor=setting["visitor"])
-    record_visit(
-        actor=officer_county_north,
-        elder=alone,
-        visitor=setting["visitor"],
-        data=VisitInput(method="home", occurred_at=at(dt.date(2026, 11, 3)), client_id=uuid.uuid4()),
+    record_test_visit(
+        officer_county_north,
+        alone,
+        visitor_id=setting["visitor"].pk,
+        method="home",
+        occurred_at=at(dt.date(2026, 11, 3)),
     )
     declare_weather(
         actor=officer_county_north,
@@ -210,16 +206,20 @@ def test_a_weather_warning_adds_a_contact_for_the_chosen_groups(setting, officer
 
 def test_a_repeated_submission_is_stored_once(setting, officer_county_north):
     client_id = uuid.uuid4()
-    data = VisitInput(method="phone", occurred_at=at(TODAY, 8), client_id=client_id)
 
-    first, created = record_visit(
-        actor=officer_county_north, elder=setting["due"], visitor=setting["visitor"], data=data
-    )
-    again, created_again = record_visit(
-        actor=officer_county_north, elder=setting["due"], visitor=setting["visitor"], data=data
-    )
+    def send():
+        return record_test_visit(
+            officer_county_north,
+            setting["due"],
+            visitor_id=setting["visitor"].pk,
+            method="phone",
+            occurred_at=at(TODAY, 8),
+            client_id=client_id,
+        )
 
-    assert created and not created_again and first.pk == again.pk
+    first, again = send(), send()
+
+    assert first.pk == again.pk and Visit.objects.filter(elder=setting["due"], day=TODAY).count() == 1
 
 
 def test_the_recompute_page_shows_progress(setting, officer_county_north, as_user):
@@ -256,11 +256,8 @@ def test_recording_a_visit_queues_the_elder_and_every_reader_sees_it_at_once(set
     assert not ElderDue.objects.get(elder=setting["due"]).visited
 
     # when: a visit is recorded
-    record_visit(
-        actor=officer_county_north,
-        elder=setting["due"],
-        visitor=setting["visitor"],
-        data=VisitInput(method="phone", occurred_at=at(TODAY, 8), client_id=uuid.uuid4()),
+    record_test_visit(
+        officer_county_north, setting["due"], visitor_id=setting["visitor"].pk, method="phone", occurred_at=at(TODAY, 8)
     )
 
     # then: the elder is queued, not yet recomputed ...
@@ -276,7 +273,7 @@ def test_recording_a_visit_queues_the_elder_and_every_reader_sees_it_at_once(set
 
 def test_the_work_list_drains_the_visitors_own_queued_elders(setting):
     refresh_due([setting["due"].pk], TODAY)
-    queue_due_refresh([setting["due"].pk])
+    queue_due_refresh(elder_ids=[setting["due"].pk])
     StatusChange.objects.filter(elder=setting["due"]).delete()
     ElderDue.objects.filter(elder=setting["due"]).update(deadline=dt.date(2020, 1, 1))  # stale on purpose
 
@@ -290,11 +287,11 @@ def test_an_elder_queued_again_while_a_drain_runs_stays_queued(setting, monkeypa
     from tanfang.schedule import services
 
     DueRefresh.objects.all().delete()
-    queue_due_refresh([setting["due"].pk, setting["done"].pk])
+    queue_due_refresh(elder_ids=[setting["due"].pk, setting["done"].pk])
     real = services.refresh_due
 
     def refresh_while_a_visit_arrives(ids, today=None):
-        queue_due_refresh([setting["due"].pk])  # committed after the drain read the queue
+        queue_due_refresh(elder_ids=[setting["due"].pk])  # committed after the drain read the queue
         return real(ids, today)
 
     monkeypatch.setattr(services, "refresh_due", refresh_while_a_visit_arrives)
@@ -307,7 +304,7 @@ def test_an_elder_queued_again_while_a_drain_runs_stays_queued(setting, monkeypa
 def test_draining_the_queue_takes_it_in_batches_until_it_is_empty(setting):
     ids = [setting[k].pk for k in ("overdue", "due", "done")]
     ElderDue.objects.all().delete()
-    queue_due_refresh(ids)
+    queue_due_refresh(elder_ids=ids)
 
     assert drain_due_queue(today=TODAY, batch=2) == 3
 

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from decimal import Decimal
 
 from tanfang.core.time import LOCAL_TZ
-from tanfang.devtools.factories import make_elder
-from tanfang.visitors.services import VisitorInput, create_visitor
+from tanfang.devtools.factories import make_elder, record_test_visit
+from tanfang.visitors.services import VisitorInput, create_visitor, pair
 from tanfang.visits.selectors import service_hours
-from tanfang.visits.services import VisitInput, record_visit
 
 
 def test_a_volunteers_hours_add_up_from_visit_minutes(tree, officer_county_north, as_user):
@@ -18,18 +16,16 @@ def test_a_volunteers_hours_add_up_from_visit_minutes(tree, officer_county_north
         actor=officer_county_north, data=VisitorInput(name="志愿者小王", kind="volunteer", region_code="410823001001")
     )
     elder = make_elder(officer_county_north, "张大爷", "410823001001", registered_on=dt.date(2026, 1, 5))
+    pair(actor=officer_county_north, elder=elder, visitor=volunteer, on=dt.date(2026, 1, 5))
     for day, minutes, outcome in ((dt.date(2026, 3, 2), 45, "visited"), (dt.date(2026, 4, 2), 20, "nobody_home")):
-        record_visit(
-            actor=officer_county_north,
-            elder=elder,
-            visitor=volunteer,
-            data=VisitInput(
-                method="home",
-                occurred_at=dt.datetime(day.year, day.month, day.day, 9, tzinfo=LOCAL_TZ),
-                client_id=uuid.uuid4(),
-                minutes=minutes,
-                outcome=outcome,
-            ),
+        record_test_visit(
+            officer_county_north,
+            elder,
+            visitor_id=volunteer.pk,
+            method="home",
+            occurred_at=dt.datetime(day.year, day.month, day.day, 9, tzinfo=LOCAL_TZ),
+            minutes=minutes,
+            outcome=outcome,
         )
 
     assert service_hours(volunteer) == Decimal("1.1")  # 45 + 20 minutes: the trip counts even if nobody was home

@@ -28,7 +28,6 @@ class Command(BaseCommand):
         self.stdout.write(f"演示账号（密码均为 {DEFAULT_PASSWORD}）：")
         for login in result.logins[:9]:
             self.stdout.write(f"  {login.username:<11} {login.role.label:<12} {login.region}  {login.display_name}")
-        if len(result.logins) > 9:
-            self.stdout.write(
-                f"  …另有 {len(result.logins) - 9} 个乡镇干部账号 township02–township{len(result.logins) - 7:02d}"
-            )
+        others = result.logins[9:]
+        if others:
+            self.stdout.write(f"  …另有 {len(others)} 个乡镇干部账号 {others[0].username}–{others[-1].username}")

@@ -10,8 +10,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from tanfang.accounts.models import User
+from tanfang.accounts.selectors import importing_user_unscoped
 from tanfang.core.errors import DomainError, ValidationFailed
-from tanfang.core.roles import Role
 from tanfang.elders.import_presets import Source
 from tanfang.elders.importing import MAX_FILE_BYTES, ImportBatch, commit_import, preview_import
 
@@ -78,8 +78,7 @@ class Command(BaseCommand):
         self.stdout.write(f"用时 {time.monotonic() - started:.1f} 秒")
 
     def _actor(self, username: str) -> User:
-        users = User.objects.filter(is_active=True)
-        user = users.filter(username=username).first() if username else users.filter(role=Role.ADMIN).first()
+        user = importing_user_unscoped(username)
         if user is None:
             raise CommandError(f"找不到可用的用户 {username}" if username else "没有系统管理员；请用 --user 指定导入人")
         return user

@@ -12,10 +12,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from tanfang.core.errors import ValidationFailed
-from tanfang.records.models import FormTemplate
+from tanfang.core.errors import NotFound, ValidationFailed
+from tanfang.records.selectors import all_templates
 from tanfang.records.services import load_template
-from tanfang.regions.models import Region
+from tanfang.regions.selectors import get_region_unscoped
 
 
 class Command(BaseCommand):
@@ -28,7 +28,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "list":
-            for t in FormTemplate.objects.order_by("code", "version"):
+            for t in all_templates():
                 where = t.region_id or "全国"
                 self.stdout.write(f"{t.code} v{t.version} {where} {'启用' if t.active else '停用'} {t.name}")
             return
@@ -40,9 +40,10 @@ class Command(BaseCommand):
             raise CommandError(f"无法读取模板文件：{error}") from None
         region = None
         if options["region"]:
-            region = Region.objects.filter(code=options["region"]).first()
-            if region is None:
-                raise CommandError(f"区划代码 {options['region']} 不存在")
+            try:
+                region = get_region_unscoped(options["region"])
+            except NotFound as error:
+                raise CommandError(error.message) from None
         try:
             template = load_template(actor=None, document=document, region=region)
         except ValidationFailed as error:

@@ -12,9 +12,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from tanfang.core.errors import NotFound
 from tanfang.records import printing
-from tanfang.regions.models import Region
-from tanfang.visits.models import Visit
+from tanfang.records.selectors import get_visit_unscoped
+from tanfang.regions.selectors import get_region_unscoped
 
 
 class Command(BaseCommand):
@@ -29,14 +30,15 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["visit"] is not None:
-            visit = Visit.objects.filter(pk=options["visit"]).first()
-            if visit is None:
-                raise CommandError(f"探访记录 {options['visit']} 不存在")
-            visits = [visit]
+            try:
+                visits = [get_visit_unscoped(options["visit"])]
+            except NotFound:
+                raise CommandError(f"探访记录 {options['visit']} 不存在") from None
         else:
-            region = Region.objects.filter(code=options["village"]).first()
-            if region is None:
-                raise CommandError(f"区划代码 {options['village']} 不存在")
+            try:
+                region = get_region_unscoped(options["village"])
+            except NotFound as error:
+                raise CommandError(error.message) from None
             match = re.fullmatch(r"(\d{4})-(\d{2})", options["month"] or "")
             if match is None or not 1 <= int(match[2]) <= 12:
                 raise CommandError("请用 --month YYYY-MM 指定月份")

@@ -6,7 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from tanfang.regions.models import Region
+from tanfang.core.errors import NotFound
+from tanfang.regions.selectors import get_region_unscoped
 from tanfang.schedule.festivals import YearOutOfRange, festivals_for
 
 
@@ -20,10 +21,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         path = None
         if options["region"]:
-            region = Region.objects.filter(code=options["region"]).first()
-            if region is None:
-                raise CommandError(f"区划代码 {options['region']} 不存在")
-            path = region.path
+            try:
+                path = get_region_unscoped(options["region"]).path
+            except NotFound as error:
+                raise CommandError(error.message) from None
         try:
             festivals = festivals_for(options["year"], path)
         except YearOutOfRange as error:

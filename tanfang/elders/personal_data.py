@@ -1,0 +1,162 @@
+"""Personal numbers in full: THE one module that decrypts an elder's ID, phone and certificate numbers.
+
+Two kinds of use, kept apart:
+
+- **Shown to a person** (`reveal`, `reveal_for_print`): the role must carry REVEAL_PERSONAL_DATA
+  inside its scope and state a reason, or be the elder's paired visitor making a one-tap call; every
+  use writes a PERSONAL_DATA_REVEALED audit event in the same transaction. Pages, the API, the
+  printed form and the one-tap call all come here.
+- **Kept as it is** (`stored_value` and the `*_inputs` builders in services): a number the
+  record already holds is decrypted to be validated and encrypted again when another part of the
+  record changes. It never leaves the server, so it is not a reveal and is not audited.
+
+An architecture test fails when `.decrypt(` appears anywhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from tanfang.audit.actions import Action
+from tanfang.audit.services import new_event, record_event, record_events
+from tanfang.core.crypto import field_cipher
+from tanfang.core.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
+from tanfang.core.roles import Permission, has_permission
+from tanfang.core.scope import Actor, scope_of
+from tanfang.elders.models import (
+    CERTIFICATE_CONTEXT,
+    CONTACT_PHONE_CONTEXT,
+    ID_NUMBER_CONTEXT,
+    MEMBER_ID_CONTEXT,
+    PHONE_CONTEXT,
+    Elder,
+)
+
+# The fields a person may ask to see, with where each is stored.
+REVEALABLE = {
+    "id_number": ("id_number_cipher", ID_NUMBER_CONTEXT),
+    "phone": ("phone_cipher", PHONE_CONTEXT),
+    "phone2": ("phone2_cipher", PHONE_CONTEXT),
+    "disability_certificate": ("disability_certificate_cipher", CERTIFICATE_CONTEXT),
+    "contact_phone": ("", CONTACT_PHONE_CONTEXT),  # the first emergency contact with a phone
+}
+# What a paired visitor may have revealed without the reveal permission: numbers to call, for a call.
+CALLABLE = frozenset({"phone", "phone2", "contact_phone"})
+CALL_REASON = "一键拨号"
+
+
+def stored_value(token: Any, context: str) -> str:
+    """A stored number in full, for writing the record back unchanged; never show it to anyone."""
+    return field_cipher().decrypt(bytes(token), context=context) if token else ""
+
+
+def _token(elder: Elder, name: str) -> Any:
+    attribute, _context = REVEALABLE[name]
+    if attribute:
+        return getattr(elder, attribute)
+    contact = elder.contacts.exclude(phone_cipher=None).order_by("position").first()
+    return contact.phone_cipher if contact is not None else None
+
+
+def may_reveal(actor: Actor, elder: Elder) -> bool:
+    """Whether the actor's role may see this elder's numbers in full (with a stated reason)."""
+    return (
+        actor.is_active
+        and has_permission(actor.role, Permission.REVEAL_PERSONAL_DATA)
+        and scope_of(actor).contains(elder.region_path)
+    )
+
+
+def reveal(*, actor: Actor, elder: Elder, field: str, reason: str, paired: bool = False) -> str:
+    """Return one personal number in full, audited with the reason.
+
+    Allowed for a role with REVEAL_PERSONAL_DATA whose scope holds the elder, with a reason of at least
+    two characters; or, with `paired=True` (the caller asked `visitors.selectors.is_paired`), for a
+    number to call with the reason CALL_REASON. Raises NotFound for an elder the actor cannot see (outside
+    its scope, or not paired with a visitor), PermissionDenied for a role that may see the elder but not
+    its numbers, ValidationFailed for an unknown field or a missing reason. "" when none is stored.
+    """
+    calling = paired and field in CALLABLE and reason == CALL_REASON
+    if not calling:
+        sees = has_permission(actor.role, Permission.VIEW_ELDERS) and scope_of(actor).contains(elder.region_path)
+        if not (sees or paired):
+            raise NotFound()  # a visitor's unpaired elder looks missing, like one of another county
+        if not may_reveal(actor, elder):
+            raise PermissionDenied(_("您的角色不能查看完整的个人信息"))
+    if field not in REVEALABLE:
+        raise ValidationFailed(errors=[FieldError("field", _("该字段不能查看"))])
+    reason = (reason or "").strip()
+    if len(reason) < 2:
+        raise ValidationFailed(errors=[FieldError("reason", _("请说明查看完整信息的理由"))])
+    token = _token(elder, field)
+    if not token:
+        return ""
+    value = stored_value(token, REVEALABLE[field][1])
+    with transaction.atomic():
+        record_event(
+            actor=actor,
+            action=Action.PERSONAL_DATA_REVEALED,
+            subject=elder,
+            details={"field": field, "reason": reason[:200]},
+        )
+    return value
+
+
+@dataclass(frozen=True)
+class FullNumbers:
+    """An elder's numbers in full, as the printed record form shows them."""
+
+    phone: str = ""
+    phone2: str = ""
+    disability_certificate: str = ""
+    contact_phones: dict[int, str] = field(default_factory=dict)  # by EmergencyContact id
+    member_id_numbers: dict[int, str] = field(default_factory=dict)  # by HouseholdMember id
+
+
+def reveal_for_print(*, actor: Actor | None, elders: Sequence[Elder], reason: str) -> dict[int, FullNumbers]:
+    """Every number of these elders' forms in full, for printing; one audit event per elder.
+
+    `actor=None` is the command line (an operator with the server's keys). A role that may not reveal,
+    or an elder outside the scope, raises PermissionDenied: the caller prints masked copies instead.
+    The elders come with their contacts and household prefetched.
+    """
+    reason = (reason or "").strip()
+    if len(reason) < 2:
+        raise ValidationFailed(errors=[FieldError("reason", _("请说明打印完整信息的理由"))])
+    if actor is not None and not all(may_reveal(actor, e) for e in elders):
+        raise PermissionDenied(_("您的角色不能查看完整的个人信息"))
+    result: dict[int, FullNumbers] = {}
+    for elder in elders:
+        result[elder.pk] = FullNumbers(
+            phone=stored_value(elder.phone_cipher, PHONE_CONTEXT),
+            phone2=stored_value(elder.phone2_cipher, PHONE_CONTEXT),
+            disability_certificate=stored_value(elder.disability_certificate_cipher, CERTIFICATE_CONTEXT),
+            contact_phones={
+                c.pk: stored_value(c.phone_cipher, CONTACT_PHONE_CONTEXT)
+                for c in elder.contacts.all()
+                if c.phone_cipher
+            },
+            member_id_numbers={
+                m.pk: stored_value(m.id_number_cipher, MEMBER_ID_CONTEXT)
+                for m in elder.household.all()
+                if m.id_number_cipher
+            },
+        )
+    with transaction.atomic():
+        record_events(
+            [
+                new_event(
+                    actor=actor,
+                    action=Action.PERSONAL_DATA_REVEALED,
+                    subject=elder,
+                    details={"field": "print", "reason": reason[:200]},
+                )
+                for elder in elders
+            ]
+        )
+    return result
