@@ -1,10 +1,9 @@
 """The API under /api/v1/: every endpoint needs a token or a session unless marked auth=None."""
 
-from django.contrib.auth.decorators import login_required
 from ninja import NinjaAPI
 
 from tanfang.accounts.api import router as accounts_router
-from tanfang.accounts.api_auth import API_AUTH
+from tanfang.accounts.api_auth import API_AUTH, docs_access
 from tanfang.audit.api import router as audit_router
 from tanfang.core.api_errors import install_error_handlers
 from tanfang.core.api_render import ReadableJSONRenderer
@@ -24,7 +23,7 @@ api = NinjaAPI(
     ),
     auth=API_AUTH,
     urls_namespace="api-1",
-    docs_decorator=login_required,
+    docs_decorator=docs_access,
     renderer=ReadableJSONRenderer(),
 )
 install_error_handlers(api)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import cast
+from typing import Annotated, cast
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
@@ -20,11 +20,14 @@ from tanfang.accounts.services import (
     update_user,
 )
 from tanfang.accounts.user_filters import filter_users
+from tanfang.core.api_params import REGION_CODE_PATTERN, Documented, PageNumber, PageSize, RecordId
 from tanfang.core.paging import page_of
 from tanfang.core.roles import Role
 from tanfang.core.time import now
 
 router = Router(tags=["accounts"])
+
+RegionCodeText = Annotated[str, Documented(pattern=REGION_CODE_PATTERN)]  # looked up by the service: 404 if unknown
 
 
 def user_of(request: HttpRequest) -> User:
@@ -109,8 +112,8 @@ class UserFilter(Schema):
     role: str = ""
     region: str = ""
     active: bool | None = None
-    page: int = 1
-    page_size: int = 50
+    page: PageNumber = 1
+    page_size: PageSize = 50
 
 
 class UserPageOut(Schema):
@@ -137,10 +140,12 @@ def list_users(request: HttpRequest, filters: Query[UserFilter]) -> UserPageOut:
 
 class UserCreateIn(Schema):
     username: str = Field(..., min_length=1, max_length=150)
-    password: str = Field(..., max_length=200)
+    password: Annotated[str, Documented(minLength=10)] = Field(
+        ..., max_length=200, description="初始密码：至少10个字符，不能是常见密码或与用户名相近；首次登录须修改"
+    )
     display_name: str = Field(..., min_length=1, max_length=50)
     role: Role
-    region_codes: list[str] = Field(..., min_length=1)
+    region_codes: list[RegionCodeText] = Field(..., min_length=1)
     phone: str = Field("", max_length=20)
     organisation: str = Field("", max_length=100)
 
@@ -164,7 +169,7 @@ def create_user_endpoint(request: HttpRequest, payload: UserCreateIn) -> Status[
 
 
 @router.get("/users/{user_id}", response=UserOut, summary="用户详情")
-def get_user(request: HttpRequest, user_id: int) -> UserOut:
+def get_user(request: HttpRequest, user_id: RecordId) -> UserOut:
     actor = user_of(request)
     return UserOut.of(get_user_for(actor, user_id), actor)
 
@@ -172,14 +177,14 @@ def get_user(request: HttpRequest, user_id: int) -> UserOut:
 class UserPatchIn(Schema):
     display_name: str | None = Field(None, min_length=1, max_length=50)
     role: Role | None = None
-    region_codes: list[str] | None = None
+    region_codes: Annotated[list[RegionCodeText], Documented(minItems=1)] | None = None
     phone: str | None = Field(None, max_length=20)
     organisation: str | None = Field(None, max_length=100)
     is_active: bool | None = None
 
 
 @router.patch("/users/{user_id}", response=UserOut, summary="修改用户")
-def patch_user(request: HttpRequest, user_id: int, payload: UserPatchIn) -> UserOut:
+def patch_user(request: HttpRequest, user_id: RecordId, payload: UserPatchIn) -> UserOut:
     actor = user_of(request)
     user = get_user_for(actor, user_id)
     current = [a.region_id for a in user.region_assignments.all()]
@@ -195,7 +200,7 @@ def patch_user(request: HttpRequest, user_id: int, payload: UserPatchIn) -> User
 
 
 @router.post("/users/{user_id}/unlock", response=UserOut, summary="解除登录锁定")
-def unlock_user_endpoint(request: HttpRequest, user_id: int) -> UserOut:
+def unlock_user_endpoint(request: HttpRequest, user_id: RecordId) -> UserOut:
     actor = user_of(request)
     user = get_user_for(actor, user_id)
     unlock_user(actor=actor, user=user)

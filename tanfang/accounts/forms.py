@@ -23,8 +23,8 @@ class BootstrapForm(forms.Form):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
-            if isinstance(field.widget, forms.CheckboxInput):
-                css = "form-check-input"
+            if isinstance(field.widget, forms.CheckboxInput | forms.CheckboxSelectMultiple | forms.RadioSelect):
+                css = "form-check-input"  # each box of a multiple choice is a check, not a text field
             field.widget.attrs.setdefault("class", css)
 
     def add_service_errors(self, error: ValidationFailed) -> None:

@@ -24,6 +24,7 @@ from tanfang.core.roles import ROLE_REGION_LEVELS, Permission, Role, may_manage_
 from tanfang.core.time import now
 from tanfang.regions.models import Region, UserRegion
 from tanfang.regions.scoping import get_region_for, require_permission
+from tanfang.regions.selectors import find_region_unscoped
 
 _USER_FIELDS = ("username", "display_name", "role", "phone", "organisation", "is_active")
 
@@ -177,7 +178,7 @@ def create_first_admin(*, username: str, password: str, region_code: str, displa
     The region must be a province; the password follows the password rules. Audited
     as done by the system.
     """
-    region = Region.objects.filter(code=region_code).first()
+    region = find_region_unscoped(region_code)  # the command line: no actor, no scope yet
     if region is None or region.level not in ROLE_REGION_LEVELS[Role.ADMIN]:
         raise ValidationFailed([FieldError("region", _("管理员须分配到省级区划，例如 410000"))])
     if User.objects.filter(username__iexact=username).exists():

@@ -7,8 +7,8 @@ app_name = "users"
 urlpatterns = [
     path("", views.user_list_view, name="list"),
     path("new/", views.user_create_view, name="create"),
-    path("<int:user_id>/", views.user_detail_view, name="detail"),
-    path("<int:user_id>/edit/", views.user_edit_view, name="edit"),
-    path("<int:user_id>/unlock/", views.user_unlock_view, name="unlock"),
-    path("<int:user_id>/reset-password/", views.user_reset_password_view, name="reset_password"),
+    path("<id:user_id>/", views.user_detail_view, name="detail"),
+    path("<id:user_id>/edit/", views.user_edit_view, name="edit"),
+    path("<id:user_id>/unlock/", views.user_unlock_view, name="unlock"),
+    path("<id:user_id>/reset-password/", views.user_reset_password_view, name="reset_password"),
 ]

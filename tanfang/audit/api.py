@@ -10,6 +10,7 @@ from ninja import Query, Router, Schema
 
 from tanfang.audit.models import AuditEvent
 from tanfang.audit.selectors import audit_events_visible_to, filter_audit_events, get_audit_event_for
+from tanfang.core.api_params import Day, PageNumber, PageSize, RecordId
 from tanfang.core.paging import page_of
 from tanfang.core.scope import actor_of
 
@@ -48,10 +49,10 @@ class AuditFilter(Schema):
     user: str = ""
     subject: str = ""
     action: str = ""
-    date_from: dt.date | None = None
-    date_to: dt.date | None = None
-    page: int = 1
-    page_size: int = 50
+    date_from: Day | None = None
+    date_to: Day | None = None
+    page: PageNumber = 1
+    page_size: PageSize = 50
 
 
 class AuditPageOut(Schema):
@@ -81,5 +82,5 @@ def list_audit_events(request: HttpRequest, filters: Query[AuditFilter]) -> Audi
 
 
 @router.get("/{event_id}", response=AuditEventOut, summary="一条审计事件")
-def get_audit_event(request: HttpRequest, event_id: int) -> AuditEventOut:
+def get_audit_event(request: HttpRequest, event_id: RecordId) -> AuditEventOut:
     return AuditEventOut.of(get_audit_event_for(actor_of(request), event_id))

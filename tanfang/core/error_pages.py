@@ -13,11 +13,11 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
-from tanfang.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from tanfang.core.errors import DomainError, ErrorCode, NotFound, PermissionDenied, ValidationFailed
 
 
 def error_page(
@@ -73,17 +73,34 @@ class DomainErrorMiddleware:
         return None
 
 
+def _for_the_api(request: HttpRequest | None) -> bool:
+    """An address under /api/ that no operation serves: answer in the API's JSON, not a page."""
+    return request is not None and request.path.startswith("/api/")
+
+
+def _json(status: int, code: ErrorCode, message: str) -> HttpResponse:
+    return JsonResponse({"code": code, "message": message}, status=status, json_dumps_params={"ensure_ascii": False})
+
+
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _for_the_api(request):
+        return _json(404, ErrorCode.NOT_FOUND, _("未找到该记录"))
     return error_page(request, 404, _("未找到该记录"))
 
 
 def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _for_the_api(request):
+        return _json(403, ErrorCode.PERMISSION_DENIED, _("您没有权限执行此操作"))
     return error_page(request, 403, _("您没有权限执行此操作"))
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _for_the_api(request):
+        return _json(400, ErrorCode.VALIDATION_FAILED, _("请求无效"))
     return error_page(request, 422, _("请求无效"))
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    if _for_the_api(request):
+        return _json(500, ErrorCode.SERVER_ERROR, _("系统出错了"))
     return error_page(None, 500)

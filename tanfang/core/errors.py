@@ -21,6 +21,7 @@ class ErrorCode(enum.StrEnum):
     INVALID_CREDENTIALS = "invalid_credentials"
     PASSWORD_CHANGE_REQUIRED = "password_change_required"  # noqa: S105 — an error code, not a secret
     CSRF_FAILED = "csrf_failed"
+    SERVER_ERROR = "server_error"
 
 
 class DomainError(Exception):

@@ -1,13 +1,13 @@
 """Per-process caches of rarely changed data that never serve a stale copy.
 
 Each kind of data has a row in `core_generation` (model `Generation`) holding a random token. Every change replaces the
-token (model signals call `bump`, in the changing transaction, so a rollback undoes it too). A
+token (the service that changes the data calls `bump` in its transaction, so a rollback undoes it too). A
 cache compares the token with the one it was built under, one primary-key read, and rebuilds when
 they differ. A missing row (a new or flushed database) gets a fresh token, so it never matches
 anything built before. Tokens are random rather than counters, so a rolled-back change can never
 make an old copy look current.
 
-Writes that bypass model signals (bulk updates, raw SQL, data migrations) must call `bump`.
+Writes that bypass those services (bulk updates, raw SQL, data migrations) must call `bump` themselves.
 """
 
 from __future__ import annotations

@@ -54,7 +54,8 @@ from tanfang.elders.models import (
     Subsistence,
 )
 from tanfang.regions.models import Region
-from tanfang.regions.scoping import require_permission
+from tanfang.regions.scoping import get_region_for, require_permission
+from tanfang.regions.selectors import county_name_unscoped, find_region_unscoped
 
 CHUNK = 2000
 # A roster of 100,000 elders is about 8 MB as .xlsx; anything much bigger is not a roster.
@@ -272,8 +273,7 @@ class _Validator:
 
     def village(self, code: str) -> Region | None:
         if code not in self.villages:
-            region = Region.objects.filter(code=code).first()
-            self.villages[code] = region
+            self.villages[code] = find_region_unscoped(code)  # public codes: the message says which problem
         return self.villages[code]
 
     def check_chunk(self, rows: list[TableRow]) -> tuple[list[ParsedRow], list[RowProblem], dict[str, Elder]]:
@@ -326,14 +326,13 @@ class _Validator:
         for item in parsed:
             elder = existing.get(item.index)
             if elder is not None and not self.scope.contains(elder.region_path):
-                county = elder.region_path.split("/")[2] if elder.region_path.count("/") > 3 else ""
-                region = Region.objects.filter(code=county).first()
+                county = county_name_unscoped(elder.region_path)
                 problems.append(
                     RowProblem(
                         item.line,
                         self.reader.column(F.ID_NUMBER),
                         _("此人已在其他地区登记（%(place)s），请联系该县（市、区）民政部门")
-                        % {"place": region.full_name if region else _("其他地区")},
+                        % {"place": county or _("其他地区")},
                     )
                 )
         return parsed, problems, existing
@@ -537,7 +536,7 @@ def _apply_chunk(
         assert village is not None
         registered = None
         if not data.lives_at_registration and data.registered_region_code:
-            registered = Region.objects.filter(code=data.registered_region_code).first()
+            registered = find_region_unscoped(data.registered_region_code)  # registered anywhere in China
         elders.append(
             Elder(
                 name=data.name,
@@ -667,8 +666,11 @@ def decide_conflict(*, actor: Actor, conflict: ImportConflict, replace: bool) ->
         if replace:
             elder = Elder.objects.select_for_update().get(pk=elder.pk)
             if conflict.field == "village_code":
-                village = Region.objects.filter(code=conflict.incoming_value, level=RegionLevel.VILLAGE).first()
-                if village is None or not scope_of(actor).contains(village.path):
+                try:
+                    village = get_region_for(actor, conflict.incoming_value)
+                except NotFound:
+                    village = None
+                if village is None or village.level != RegionLevel.VILLAGE:
                     raise ValidationFailed(errors=[FieldError("conflict", _("区划代码不在您的辖区内"))])
                 elder.region, elder.region_path = village, village.path
             else:

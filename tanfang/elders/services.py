@@ -46,7 +46,8 @@ from tanfang.elders.models import (
 )
 from tanfang.elders.personal_data import stored_value
 from tanfang.regions.models import Region
-from tanfang.regions.scoping import require_permission
+from tanfang.regions.scoping import get_region_for, require_permission
+from tanfang.regions.selectors import county_name_unscoped, find_region_unscoped
 
 # Fields copied from the input as they are, with no encryption or lookup.
 COPIED_FIELDS = (
@@ -102,8 +103,11 @@ def phone_index(phone: str) -> str:
 
 
 def _village_for(actor: Actor, code: str, field_name: str) -> Region:
-    region = Region.objects.filter(code=code, level=RegionLevel.VILLAGE).first()
-    if region is None or not scope_of(actor).contains(region.path):
+    try:
+        region = get_region_for(actor, code)
+    except NotFound:
+        region = None
+    if region is None or region.level != RegionLevel.VILLAGE:
         raise ValidationFailed(errors=[FieldError(field_name, _("区划代码不存在、不是村（社区）或不在您的辖区内"))])
     return region
 
@@ -115,9 +119,7 @@ def duplicate_error(actor: Actor, existing: Elder) -> DuplicateElder:
             _("该公民身份号码已登记：%(name)s（%(place)s）") % {"name": existing.name, "place": existing.region.name},
             existing.pk,
         )
-    county_code = existing.region_path.split("/")[2] if existing.region_path.count("/") > 3 else ""
-    county = Region.objects.filter(code=county_code).first()
-    place = county.full_name if county else _("其他地区")
+    place = county_name_unscoped(existing.region_path) or _("其他地区")
     return DuplicateElder(
         _("此人已在其他地区登记（%(place)s），请联系该县（市、区）民政部门核实") % {"place": place}, None
     )
@@ -156,7 +158,7 @@ def _apply_scalars(elder: Elder, data: ElderInput, actor: Actor, *, village: Reg
     if data.lives_at_registration:
         elder.registered_region = None
     else:
-        registered = Region.objects.filter(code=data.registered_region_code).first()
+        registered = find_region_unscoped(data.registered_region_code)  # registered anywhere in China
         if registered is None:
             raise ValidationFailed(errors=[FieldError("registered_region_code", _("户籍地区划代码不存在"))])
         elder.registered_region = registered

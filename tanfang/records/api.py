@@ -4,22 +4,36 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import ConfigDict
 from pydantic import ValidationError as PydanticError
 
 from tanfang.accounts.models import User
 from tanfang.core.api_errors import field_errors
+from tanfang.core.api_params import (
+    NOT_BLANK,
+    REGION_CODE_PATTERN,
+    Documented,
+    Example,
+    Moment,
+    OneOf,
+    PageNumber,
+    PageSize,
+    RecordId,
+    RecordRef,
+    this_moment,
+)
 from tanfang.core.errors import DomainError, FieldError, NotFound, ValidationFailed
 from tanfang.core.paging import page_of
 from tanfang.elders.api import ElderPatch
 from tanfang.elders.models import Elder
 from tanfang.records import images, printing
 from tanfang.records.formdefs import describe
-from tanfang.records.models import VisitRecord
+from tanfang.records.models import ReviewState, VisitRecord
 from tanfang.records.selectors import (
     active_templates,
     elder_for_visits,
@@ -49,10 +63,14 @@ def _user(request: HttpRequest) -> User:
 
 
 class CheckinIn(Schema):
-    at: dt.datetime | None = Field(None, description="打开记录页（签到）的时间")
-    latitude: float | None = None
-    longitude: float | None = None
-    accuracy_m: int | None = Field(None, ge=0)
+    at: Moment | None = Field(None, description="打开记录页（签到）的时间（须带时区）")
+    latitude: Annotated[float, Documented(minimum=-90, maximum=90)] | None = Field(
+        None, description="纬度；须与经度同时提供"
+    )
+    longitude: Annotated[float, Documented(minimum=-180, maximum=180)] | None = Field(
+        None, description="经度；须与纬度同时提供"
+    )
+    accuracy_m: int | None = Field(None, ge=0, le=2**31 - 1)
 
 
 class SignaturesIn(Schema):
@@ -61,17 +79,43 @@ class SignaturesIn(Schema):
     entry: str | None = Field(None, description="信息录入人签名（他人代录时）")
 
 
+# A phone call that found nothing changed, with every answer the Henan 2023 form requires.
+_EXAMPLE_ANSWERS = {
+    **dict.fromkeys(
+        ("household_members", "speech", "mobility", "illness", "mental", "economy", "family_support", "daily_care"),
+        "same",
+    ),
+    **dict.fromkeys(("housing", "electricity", "water_gas"), "safe"),
+}
+
+
 class RecordIn(Schema):
-    client_id: uuid.UUID = Field(..., description="客户端生成的记录编号；重复提交同一编号只保存一次")
-    method: str = Field(..., description="home 上门探访 / phone 电话问候 / video 互联网音（视）频探访 / other 其他")
-    outcome: str = Field("visited", description="visited 已探访；未探访：nobody_home / refused / in_hospital / moved")
-    occurred_at: dt.datetime = Field(..., description="探访时间（须带时区）")
+    client_id: uuid.UUID = Field(
+        ...,
+        description="客户端生成的记录编号；重复提交同一编号只保存一次",
+        examples=["7d3c1b2a-0000-4000-8000-000000000001"],
+    )
+    method: Annotated[str, OneOf(Method)] = Field(
+        ...,
+        description="home 上门探访 / phone 电话问候 / video 互联网音（视）频探访 / other 其他",
+        examples=[Method.PHONE],
+    )
+    outcome: Annotated[str, OneOf(Outcome)] = Field(
+        Outcome.VISITED, description="visited 已探访；未探访：nobody_home / refused / in_hospital / moved"
+    )
+    occurred_at: Annotated[Moment, Example(this_moment)] = Field(
+        ..., description="探访时间（须带时区），不晚于现在，不早于老人的登记日期"
+    )
     template: str | None = Field(None, description="表单模板编码；不填则用老人所在地区的模板")
     template_version: int | None = None
-    answers: dict[str, Any] = Field(default_factory=dict, description="按事项编码：{option, count, text}")
+    answers: dict[str, Any] = Field(
+        default_factory=dict,
+        description="按事项编码：选项编码，或 {option, count, text}；已探访时须答全模板的必答事项",
+        examples=[_EXAMPLE_ANSWERS],
+    )
     note: str = Field("", max_length=300, description="说明；未探访时写明原因")
-    minutes: int | None = None
-    visitor_id: int | None = Field(None, description="代录时：实际探访的人员")
+    minutes: Annotated[int, Documented(minimum=0, maximum=24 * 60)] | None = Field(None, description="用时（分钟）")
+    visitor_id: RecordRef | None = Field(None, description="代录时：实际探访的人员")
     checkin: CheckinIn | None = None
     signatures: SignaturesIn | None = None
     elder_unsigned_reason: str = Field("", max_length=100)
@@ -243,7 +287,7 @@ def record_input(payload: RecordIn) -> RecordInput:
     response={200: VisitOut, 201: VisitOut},
     summary="记录一次探访或未遇（重复提交同一 client_id 只保存一次，返回 200）",
 )
-def create_visit(request: HttpRequest, elder_id: int, payload: RecordIn) -> Status[VisitOut]:
+def create_visit(request: HttpRequest, elder_id: RecordId, payload: RecordIn) -> Status[VisitOut]:
     actor = _user(request)
     elder = elder_for_visits(actor, elder_id)
     data = record_input(payload)
@@ -254,7 +298,7 @@ def create_visit(request: HttpRequest, elder_id: int, payload: RecordIn) -> Stat
 
 
 class BatchRecordIn(RecordIn):
-    elder_id: int = Field(..., description="被探访老人的编号")
+    elder_id: RecordRef = Field(..., description="被探访老人的编号")
 
 
 class BatchIn(Schema):
@@ -360,13 +404,13 @@ def create_visits(request: HttpRequest, payload: BatchIn) -> BatchOut:
 
 
 @router.get("/visits/{int:visit_id}", response=VisitOut, summary="一次探访的完整记录")
-def get_visit(request: HttpRequest, visit_id: int) -> VisitOut:
+def get_visit(request: HttpRequest, visit_id: RecordId) -> VisitOut:
     return visit_out(get_visit_for(_user(request), visit_id))
 
 
 class VisitPageQuery(Schema):
-    page: int = Field(1, ge=1)
-    page_size: int = Field(20, ge=1, le=200)
+    page: PageNumber = 1
+    page_size: PageSize = 20
 
 
 class VisitPageOut(Schema):
@@ -377,7 +421,7 @@ class VisitPageOut(Schema):
 
 
 @router.get("/elders/{int:elder_id}/visits", response=VisitPageOut, summary="老人的探访记录（分页，最新在前）")
-def list_elder_visits(request: HttpRequest, elder_id: int, query: Query[VisitPageQuery]) -> VisitPageOut:
+def list_elder_visits(request: HttpRequest, elder_id: RecordId, query: Query[VisitPageQuery]) -> VisitPageOut:
     elder = elder_for_visits(_user(request), elder_id)
     page = page_of(visits_of_elder(elder).prefetch_related("photos"), page=query.page, page_size=query.page_size)
     return VisitPageOut(
@@ -386,7 +430,7 @@ def list_elder_visits(request: HttpRequest, elder_id: int, query: Query[VisitPag
 
 
 @router.get("/visits/{int:visit_id}/form.pdf", summary="打印探访关爱服务记录表（A4，一式两份）")
-def visit_form_pdf(request: HttpRequest, visit_id: int) -> HttpResponse:
+def visit_form_pdf(request: HttpRequest, visit_id: RecordId) -> HttpResponse:
     visit = get_visit_for(_user(request), visit_id)
     content = printing.print_visits(actor=_user(request), visits=[visit])
     response = HttpResponse(content, content_type="application/pdf")
@@ -394,14 +438,34 @@ def visit_form_pdf(request: HttpRequest, visit_id: int) -> HttpResponse:
     return response
 
 
+def _review_rules(schema: dict[str, Any]) -> None:
+    """State in the document what records.services.review_record requires of each outcome."""
+    written = {"note": {"pattern": NOT_BLANK}}
+    schema["allOf"] = [
+        {
+            "if": {"properties": {"outcome": {"const": ReviewState.CORRECTED}}},
+            "then": {"required": ["method", "note"], "properties": {"method": {"enum": Method.values}, **written}},
+        },
+        {
+            "if": {"properties": {"outcome": {"const": ReviewState.REJECTED}}},
+            "then": {"required": ["note"], "properties": written},
+        },
+    ]
+
+
 class ReviewIn(Schema):
-    outcome: str = Field(..., description="confirmed 核实无误 / corrected 已更正 / rejected 不予认可")
-    note: str = Field("", max_length=300)
-    method: str = Field("", description="更正时：实际的探访方式")
+    # A decision on a flagged visit: corrected needs the actual method and a reason, rejected a reason.
+    model_config = ConfigDict(json_schema_extra=_review_rules)
+
+    outcome: Annotated[str, OneOf([ReviewState.CONFIRMED, ReviewState.CORRECTED, ReviewState.REJECTED])] = Field(
+        ..., description="confirmed 核实无误 / corrected 已更正 / rejected 不予认可"
+    )
+    note: str = Field("", max_length=300, description="更正或不予认可时必填：理由")
+    method: Annotated[str, OneOf(Method, blank=True)] = Field("", description="更正时必填：实际的探访方式")
 
 
 @router.post("/visits/{int:visit_id}/review", response=VisitOut, summary="审核有核查提示的探访（记入审计）")
-def review_visit(request: HttpRequest, visit_id: int, payload: ReviewIn) -> VisitOut:
+def review_visit(request: HttpRequest, visit_id: RecordId, payload: ReviewIn) -> VisitOut:
     actor = _user(request)
     record = get_record_for_review(actor, visit_id)
     review_record(actor=actor, record=record, outcome=payload.outcome, note=payload.note, method=payload.method)
@@ -417,7 +481,9 @@ class TemplateOut(Schema):
 
 
 class TemplateQuery(Schema):
-    region: str | None = Field(None, description="只返回该区划在用的模板")
+    region: Annotated[str, Documented(pattern=REGION_CODE_PATTERN)] | None = Field(
+        None, description="只返回该区划在用的模板"
+    )
 
 
 @router.get("/form-templates", response=list[TemplateOut], summary="探访表单模板（数据定义，按版本）")

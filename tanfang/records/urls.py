@@ -5,10 +5,10 @@ from tanfang.records import views
 app_name = "records"
 
 urlpatterns = [
-    path("elders/<int:elder_id>/new/", views.new_visit, name="new"),
-    path("elders/<int:elder_id>/", views.elder_visits, name="elder_visits"),
-    path("visits/<int:visit_id>/", views.visit_detail, name="detail"),
-    path("visits/<int:visit_id>/review/", views.review, name="review"),
+    path("elders/<id:elder_id>/new/", views.new_visit, name="new"),
+    path("elders/<id:elder_id>/", views.elder_visits, name="elder_visits"),
+    path("visits/<id:visit_id>/", views.visit_detail, name="detail"),
+    path("visits/<id:visit_id>/review/", views.review, name="review"),
     path("review/", views.review_list, name="review_list"),
     path("villages/<str:code>/forms.pdf", views.village_forms, name="village_forms"),
 ]

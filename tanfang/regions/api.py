@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import Router, Schema
 
+from tanfang.core.api_params import RegionCodeInPath
 from tanfang.core.scope import actor_of
 from tanfang.regions.models import Region
 from tanfang.regions.selectors import browse_regions, search_regions
@@ -60,5 +61,5 @@ def find_regions(request: HttpRequest, q: str) -> list[RegionOut]:
 
 
 @router.get("/{code}", response=RegionTreeOut, summary="区划及其下级")
-def get_region(request: HttpRequest, code: str) -> RegionTreeOut:
+def get_region(request: HttpRequest, code: RegionCodeInPath) -> RegionTreeOut:
     return _tree(request, code)

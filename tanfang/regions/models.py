@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from tanfang.core.roles import RegionLevel
+from tanfang.regions.paths import codes_of
 
 
 class Region(models.Model):
@@ -49,7 +50,7 @@ class Region(models.Model):
 
     @property
     def ancestor_codes(self) -> list[str]:
-        return [c for c in self.path.split("/") if c]
+        return codes_of(self.path)
 
 
 class UserRegion(models.Model):

@@ -9,10 +9,10 @@ from django.db.models import Count, QuerySet
 from django.utils.translation import gettext as _
 
 from tanfang.core.errors import NotFound
-from tanfang.core.roles import Permission, has_permission
+from tanfang.core.roles import Permission, RegionLevel, has_permission
 from tanfang.core.scope import Actor
 from tanfang.regions.models import Region
-from tanfang.regions.paths import codes_of
+from tanfang.regions.paths import code_at, codes_of
 from tanfang.regions.scoping import get_region_for, regions_visible_to, require_permission, top_regions_for
 
 
@@ -40,12 +40,29 @@ def browse_regions(actor: Actor, code: str | None = None) -> RegionView:
     return RegionView(region=region, breadcrumbs=breadcrumbs, children=children)
 
 
+def find_region_unscoped(code: str) -> Region | None:
+    """A region by its code, whoever asks: division codes and names are public, so this serves checks
+    and messages (is this a village? where is this person registered?), never access. None if unknown."""
+    return Region.objects.filter(code=code).first()
+
+
 def get_region_unscoped(code: str) -> Region:
     """A region by its code, for the command line (an operator on the server); NotFound when unknown."""
-    region = Region.objects.filter(code=code).first()
+    region = find_region_unscoped(code)
     if region is None:
         raise NotFound(_("区划代码 %(code)s 不存在") % {"code": code})
     return region
+
+
+def county_name_unscoped(region_path: str) -> str:
+    """The full name of the county a path lies in ("" above county level): to tell someone which
+    county to contact about a person registered outside their scope, without showing more."""
+    county = (
+        find_region_unscoped(code_at(region_path, RegionLevel.COUNTY))
+        if code_at(region_path, RegionLevel.COUNTY)
+        else None
+    )
+    return county.full_name if county else ""
 
 
 def region_drill(actor: Actor, code: str | None) -> RegionView | None:

@@ -44,6 +44,7 @@ from tanfang.regions.importing import (
     validate_rows,
 )
 from tanfang.regions.models import Region
+from tanfang.regions.paths import codes_of
 
 # A file creating this many regions or more is audited by its summary event only.
 PER_REGION_EVENT_LIMIT = 1000
@@ -82,7 +83,7 @@ def _scope_prefixes(actor: Actor) -> tuple[str, ...]:
     """The code prefixes of the actor's subtrees: 41 for 410000/, 410823 for …/410823/."""
     prefixes = []
     for path in scope_of(actor).paths:
-        codes = [c for c in path.split("/") if c]
+        codes = codes_of(path)
         if not codes or len(codes) > len(RegionLevel):
             continue
         prefixes.append(significant_prefix(codes[-1], RegionLevel(len(codes))))
@@ -109,7 +110,7 @@ def _common_path(paths: Iterable[str]) -> str:
     """The deepest path every given path lies under ("" when they share no province)."""
     common: list[str] | None = None
     for path in paths:
-        codes = [c for c in path.split("/") if c]
+        codes = codes_of(path)
         if common is None:
             common = codes
             continue

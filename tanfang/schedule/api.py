@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import cast
+from typing import Annotated, cast
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from tanfang.accounts.models import User
+from tanfang.core.api_params import Day, Example, OneOf, PageNumber, RegionCodeInPath, today
 from tanfang.core.errors import FieldError, ValidationFailed
-from tanfang.core.paging import MAX_PAGE
 from tanfang.core.time import local_today
+from tanfang.elders.models import Group
 from tanfang.schedule import due
+from tanfang.schedule.models import WeatherEvent
 from tanfang.schedule.selectors import REASON_LABELS, month_of_region, policy_of_region, visitor_of, worklist
-from tanfang.schedule.services import declare_weather, save_policy
+from tanfang.schedule.services import MAX_WEATHER_DAYS, declare_weather, save_policy
 
 router = Router(tags=["schedule"])
 
@@ -73,7 +75,7 @@ def get_worklist(request: HttpRequest) -> list[WorkItemOut]:
 
 class DueQuery(Schema):
     month: str = Field("", description="YYYY-MM，默认本月", pattern=r"^(\d{4}-(0[1-9]|1[0-2]))?$")
-    page: int = Field(1, ge=1, le=MAX_PAGE)
+    page: PageNumber = 1
     page_size: int = Field(100, ge=1, le=500)
 
 
@@ -100,7 +102,7 @@ _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 @router.get("/regions/{code}/due", response=RegionDueOut, summary="某区划某月的应探访人数、已探访人数和未探访名单")
-def region_due(request: HttpRequest, code: str, query: Query[DueQuery]) -> RegionDueOut:
+def region_due(request: HttpRequest, code: RegionCodeInPath, query: Query[DueQuery]) -> RegionDueOut:
     today = local_today()
     match = _MONTH.match(query.month) if query.month else None
     if query.month and (match is None or not 1 <= int(match[2]) <= 12):
@@ -142,7 +144,7 @@ class PolicyOut(Schema):
 
 
 @router.get("/regions/{code}/policy", response=PolicyOut, summary="区划的有效探访政策（含上级继承）")
-def get_policy(request: HttpRequest, code: str) -> PolicyOut:
+def get_policy(request: HttpRequest, code: RegionCodeInPath) -> PolicyOut:
     policy = policy_of_region(_user(request), code).effective
     return PolicyOut(
         region=code,
@@ -155,16 +157,20 @@ def get_policy(request: HttpRequest, code: str) -> PolicyOut:
 
 
 @router.put("/regions/{code}/policy", response=PolicyOut, summary="设置区划的探访政策（只能比上级更严）")
-def put_policy(request: HttpRequest, code: str, payload: PolicyIn) -> PolicyOut:
+def put_policy(request: HttpRequest, code: RegionCodeInPath, payload: PolicyIn) -> PolicyOut:
     save_policy(actor=_user(request), region_code=code, values=payload.dict())
     return get_policy(request, code)
 
 
 class WeatherIn(Schema):
-    kind: str = Field(..., description="cold_wave 寒潮 / heat_wave 高温 / rainstorm 暴雨 / snow 暴雪")
-    starts_on: dt.date
-    ends_on: dt.date
-    groups: list[str] = Field(default_factory=list, description="须联系的类别，空为全部")
+    kind: Annotated[str, OneOf(WeatherEvent.Kind)] = Field(
+        ..., description="cold_wave 寒潮 / heat_wave 高温 / rainstorm 暴雨 / snow 暴雪"
+    )
+    starts_on: Annotated[Day, Example(today)]
+    ends_on: Annotated[Day, Example(today)] = Field(
+        ..., description=f"不早于开始日期，期间不超过 {MAX_WEATHER_DAYS} 天"
+    )
+    groups: list[Annotated[str, OneOf(Group)]] = Field(default_factory=list, description="须联系的类别，空为全部")
     note: str = Field("", max_length=200)
 
 
@@ -179,7 +185,7 @@ class WeatherOut(Schema):
 @router.post(
     "/regions/{code}/weather-events", response={201: WeatherOut}, summary="发布极端天气：期间内须联系所选类别的老人"
 )
-def post_weather(request: HttpRequest, code: str, payload: WeatherIn) -> Status[WeatherOut]:
+def post_weather(request: HttpRequest, code: RegionCodeInPath, payload: WeatherIn) -> Status[WeatherOut]:
     event = declare_weather(
         actor=_user(request),
         region_code=code,

@@ -10,7 +10,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 @dataclass(frozen=True)
 class Route:
-    pattern: str  # e.g. "users/<int:user_id>/edit/"
+    pattern: str  # e.g. "users/<id:user_id>/edit/"
     name: str
 
     @property
@@ -22,7 +22,7 @@ class Route:
             name = match.group(2)
             if name in values:
                 return str(values[name])
-            return "1" if match.group(1) == "int" else "x"
+            return "1" if match.group(1) in ("int", "id") else "x"
 
         return "/" + re.sub(r"<(?:(\w+):)?(\w+)>", fill, self.pattern)
 

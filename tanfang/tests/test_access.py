@@ -22,6 +22,7 @@ from django.test import Client
 
 from tanfang.accounts.middleware import PUBLIC_PREFIXES
 from tanfang.accounts.models import ApiToken, User
+from tanfang.accounts.services import issue_token
 from tanfang.audit.models import AuditEvent
 from tanfang.devtools.factories import make_elder
 from tanfang.elders.models import Elder, ElderGroup, EmergencyContact, ImportBatch, ImportConflict, StatusChange
@@ -73,6 +74,26 @@ def test_the_public_routes_answer_without_log_in(db):
     response = Client().post("/api/v1/auth/token", {"username": "x", "password": "y"}, content_type="application/json")
     assert response.status_code == 401
     assert response.json() == {"code": "invalid_credentials", "message": "用户名或密码错误"}
+
+
+def test_a_token_holder_reads_the_api_document(officer_county_north):
+    # given
+    _token, raw = issue_token(user=officer_county_north, name="生成客户端")
+
+    # when
+    response = Client().get("/api/v1/openapi.json", headers={"Authorization": f"Bearer {raw}"})
+
+    # then
+    assert response.status_code == 200
+    assert response.json()["info"]["title"] == "Tanfang 探访关爱 API"
+    assert "/api/v1/visits/{visit_id}/review" in response.json()["paths"]
+
+
+def test_a_bad_token_gets_the_api_document_refused_in_json(officer_county_north):
+    response = Client().get("/api/v1/openapi.json", headers={"Authorization": "Bearer not-a-token"})
+
+    assert response.status_code == 401
+    assert response.json() == {"code": "not_authenticated", "message": "请先登录或提供有效的接口令牌"}
 
 
 def test_every_route_is_known_to_these_tests():

@@ -1,5 +1,7 @@
 """Pages as a person meets them: Chinese first, field errors next to fields, role-based navigation."""
 
+import re
+
 from django.test import Client
 
 from tanfang.accounts.models import User
@@ -99,3 +101,50 @@ def test_health_check_reports_the_database_without_log_in(db):
 
     assert response.status_code == 200
     assert response.json()["database"] == "ok"
+
+
+def test_the_weather_page_shows_the_groups_as_labelled_check_boxes(officer_county_north, as_user):
+    html = as_user(officer_county_north).get("/schedule/410823/weather/").content.decode()
+
+    boxes = re.findall(r'<input type="checkbox" name="groups" value="(\w+)" class="([^"]+)" id="(\w+)"', html)
+    assert [value for value, _css, _id in boxes] == [
+        "living_alone",
+        "empty_nest",
+        "left_behind",
+        "disabled",
+        "severely_handicapped",
+        "special_family",
+    ]
+    assert all(css == "form-check-input" for _value, css, _id in boxes)  # not stretched like a text field
+    for _value, _css, box_id in boxes:
+        assert f'<label class="form-check-label" for="{box_id}">' in html
+    assert 'data-testid="choices-groups"' in html and "须联系的类别（不选为全部）</legend>" in html
+
+
+def test_the_elder_form_shows_its_groups_as_check_boxes(officer_county_north, as_user):
+    html = as_user(officer_county_north).get("/elders/new/").content.decode()
+
+    classes = re.findall(r'<input type="checkbox" name="groups" value="\w+" class="([^"]+)"', html)
+    assert len(classes) == 6 and set(classes) == {"form-check-input"}
+
+
+def test_in_english_the_schedule_tabs_and_the_language_menu_are_english(officer_county_north, as_user):
+    client = as_user(officer_county_north)
+    client.cookies["django_language"] = "en"
+
+    html = client.get("/schedule/410823/").content.decode()
+
+    for tab in ("Not visited this month", "Overdue", "Unpaired", "Visitor loads"):
+        assert f">{tab}</a>" in html
+    assert "本月未探访" not in html and "探访人员负担" not in html
+    options = re.findall(r'<option value="([\w-]+)"[^>]*>([^<]+)</option>', html)
+    assert options == [("zh-hans", "简体中文 (Simplified Chinese)"), ("en", "English")]
+
+
+def test_in_chinese_the_language_menu_names_each_language_in_its_own_words_then_in_chinese(
+    officer_county_north, as_user
+):
+    html = as_user(officer_county_north).get("/schedule/410823/").content.decode()
+
+    options = re.findall(r'<option value="([\w-]+)"[^>]*>([^<]+)</option>', html)
+    assert options == [("zh-hans", "简体中文"), ("en", "English (英语)")]

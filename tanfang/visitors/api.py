@@ -3,19 +3,32 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import cast
+from typing import Annotated, cast
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from tanfang.accounts.models import User
+from tanfang.core.api_params import (
+    TOWNSHIP_OR_VILLAGE_CODE,
+    Documented,
+    NotBlank,
+    OneOf,
+    PageNumber,
+    PageSize,
+    RecordId,
+    RecordRef,
+)
 from tanfang.core.paging import page_of
 from tanfang.elders.selectors import get_elder_for
-from tanfang.visitors.models import Pairing, Visitor
+from tanfang.visitors.models import Pairing, Visitor, VisitorKind
 from tanfang.visitors.selectors import get_visitor_for, visitors_visible_to
 from tanfang.visitors.services import VisitorInput, create_visitor, pair
 
 router = Router(tags=["visitors"])
+
+# The canonical form of what visitors.services checks (it also takes spaces and says what is wrong).
+PHONE_PATTERN = r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})?$"
 
 
 def _user(request: HttpRequest) -> User:
@@ -58,8 +71,8 @@ class VisitorQuery(Schema):
     q: str = Field("", max_length=50, description="姓名")
     kind: str = ""
     active: bool | None = None
-    page: int = Field(1, ge=1)
-    page_size: int = Field(50, ge=1, le=200)
+    page: PageNumber = 1
+    page_size: PageSize = 50
 
 
 class VisitorPageOut(Schema):
@@ -85,17 +98,23 @@ def list_visitors(request: HttpRequest, query: Query[VisitorQuery]) -> VisitorPa
 
 
 @router.get("/visitors/{int:visitor_id}", response=VisitorOut, summary="探访关爱服务人员详情")
-def get_visitor(request: HttpRequest, visitor_id: int) -> VisitorOut:
+def get_visitor(request: HttpRequest, visitor_id: RecordId) -> VisitorOut:
     return VisitorOut.of(get_visitor_for(_user(request), visitor_id))
 
 
 class VisitorIn(Schema):
-    name: str = Field(..., max_length=50)
-    kind: str
-    region_code: str = Field(..., max_length=12, description="所在乡镇（街道）或村（社区）代码")
-    served_codes: list[str] = Field(default_factory=list, description="服务的乡镇或村代码，默认即所在区划")
+    name: NotBlank = Field(..., max_length=50, examples=["李华"])
+    kind: Annotated[str, OneOf(VisitorKind)] = Field(..., examples=[VisitorKind.VOLUNTEER])
+    region_code: Annotated[str, Documented(pattern=TOWNSHIP_OR_VILLAGE_CODE)] = Field(
+        ..., max_length=12, description="所在乡镇（街道）或村（社区）的12位代码", examples=["410823001001"]
+    )
+    served_codes: list[Annotated[str, Documented(pattern=TOWNSHIP_OR_VILLAGE_CODE)]] = Field(
+        default_factory=list, description="服务的乡镇或村代码，默认即所在区划"
+    )
     organisation: str = Field("", max_length=100)
-    phone: str = Field("", max_length=20)
+    phone: Annotated[str, Documented(pattern=PHONE_PATTERN)] = Field(
+        "", max_length=20, description="11位手机号或带区号的固定电话"
+    )
     capacity: int = Field(20, ge=1, le=500)
 
 
@@ -106,9 +125,11 @@ def create_visitor_endpoint(request: HttpRequest, payload: VisitorIn) -> Status[
 
 
 class PairingIn(Schema):
-    elder_id: int
-    visitor_id: int
-    role: str = Field("primary", description="primary 主要探访人 / backup 备用探访人")
+    elder_id: RecordRef
+    visitor_id: RecordRef
+    role: Annotated[str, OneOf(Pairing.Role)] = Field(
+        Pairing.Role.PRIMARY, description="primary 主要探访人 / backup 备用探访人"
+    )
 
 
 class PairingOut(Schema):

@@ -20,7 +20,8 @@ from tanfang.elders.due_queue import queue_due_refresh
 from tanfang.elders.models import Elder
 from tanfang.elders.personal_data import CALL_REASON, reveal
 from tanfang.regions.models import Region
-from tanfang.regions.scoping import require_permission
+from tanfang.regions.paths import code_at
+from tanfang.regions.scoping import get_region_for, require_permission
 from tanfang.visitors.models import ENDED_STATUSES, Pairing, Visitor, VisitorKind
 from tanfang.visitors.selectors import is_paired
 
@@ -40,11 +41,12 @@ class VisitorInput:
 
 
 def _region_in_scope(actor: Actor, code: str, field_name: str, levels: tuple[int, ...]) -> Region:
-    region = Region.objects.filter(code=code).first()
-    if region is None or not scope_of(actor).contains(region.path):
+    try:
+        region = get_region_for(actor, code)
+    except NotFound:
         raise ValidationFailed(
             errors=[FieldError(field_name, _("区划代码 %(code)s 不存在或不在您的辖区内") % {"code": code})]
-        )
+        ) from None
     if region.level not in levels:
         raise ValidationFailed(errors=[FieldError(field_name, _("应为乡镇（街道）或村（社区）"))])
     return region
@@ -146,7 +148,7 @@ def suggest_visitors(actor: Actor, elder: Elder, *, limit: int = 5, exclude: int
     Those serving the village itself come first, then the lowest load; nobody over capacity.
     """
     scope = scope_of(actor)
-    township_code = elder.region_path.split("/")[3] if elder.region_path.count("/") >= 5 else ""
+    township_code = code_at(elder.region_path, RegionLevel.TOWNSHIP)
     candidates = (
         Visitor.objects.filter(scope.q("region_path"), active=True)
         .filter(Q(served__code=elder.region_id) | Q(served__code=township_code))
@@ -271,8 +273,8 @@ def _unpaired_in(actor: Actor, region: Region) -> list[Elder]:
 def bulk_pair_village(*, actor: Actor, village_code: str) -> BulkResult:
     """Give every unpaired elder of a village a primary visitor: same village first, then the lowest load."""
     require_permission(actor, Permission.EDIT_ELDERS)
-    village = Region.objects.filter(code=village_code, level=RegionLevel.VILLAGE).first()
-    if village is None or not scope_of(actor).contains(village.path):
+    village = get_region_for(actor, village_code)
+    if village.level != RegionLevel.VILLAGE:
         raise NotFound()
     result = BulkResult()
     with transaction.atomic():

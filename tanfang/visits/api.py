@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from typing import cast
 
@@ -10,6 +9,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 
 from tanfang.accounts.models import User
+from tanfang.core.api_params import Day, RecordId
 from tanfang.visitors.models import HOURS_KINDS
 from tanfang.visitors.selectors import get_visitor_for
 from tanfang.visits.selectors import service_hours
@@ -18,8 +18,8 @@ router = Router(tags=["visits"])
 
 
 class HoursQuery(Schema):
-    since: dt.date | None = None
-    until: dt.date | None = None
+    since: Day | None = None
+    until: Day | None = None
 
 
 class HoursOut(Schema):
@@ -31,7 +31,7 @@ class HoursOut(Schema):
 @router.get(
     "/visitors/{int:visitor_id}/hours", response=HoursOut, summary="探访人员的服务时长（志愿者、学生计入服务时长）"
 )
-def visitor_hours(request: HttpRequest, visitor_id: int, query: Query[HoursQuery]) -> HoursOut:
+def visitor_hours(request: HttpRequest, visitor_id: RecordId, query: Query[HoursQuery]) -> HoursOut:
     visitor = get_visitor_for(cast(User, request.user), visitor_id)
     return HoursOut(
         visitor_id=visitor.pk,

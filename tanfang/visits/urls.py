@@ -5,5 +5,5 @@ from tanfang.visits import views
 app_name = "visits"
 
 urlpatterns = [
-    path("visitors/<int:visitor_id>/hours/", views.hours_panel, name="hours"),
+    path("visitors/<id:visitor_id>/hours/", views.hours_panel, name="hours"),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import uuid
 
@@ -15,7 +16,7 @@ from tanfang.records import services
 from tanfang.records.models import VisitPhoto, VisitRecord
 from tanfang.records.selectors import elders_for_visits
 from tanfang.records.services import MAX_BATCH, submit_record
-from tanfang.records.tests.helpers import JIANSHE, api_body, daytime, record_input
+from tanfang.records.tests.helpers import JIANSHE, api_body, daytime, jpeg, record_input
 from tanfang.visitors.services import pair
 from tanfang.visits.models import Visit
 
@@ -215,3 +216,31 @@ def test_the_service_takes_at_most_fifty_records_at_once(paired):
 
     assert refused.value.errors[0].message == "一次最多提交50条记录"
     assert Visit.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        pytest.param(lambda photo: photo[: len(photo) // 2], "图片文件不完整或已损坏，请重新拍摄或选择", id="cut off"),
+        pytest.param(lambda photo: photo[:20] + b"garbage" * 60, "不是有效的图片文件", id="garbled after the header"),
+    ],
+)
+def test_a_damaged_photo_refuses_only_its_own_record_in_chinese(paired, second_elder, as_user, damage, reason):
+    # given two records, the second with a photo that did not arrive whole
+    broken = base64.b64encode(damage(jpeg(5, size=128))).decode()
+    records = [
+        phone_call(paired.elder.pk),
+        api_body(elder_id=second_elder.pk, photos=[broken]),
+    ]
+
+    # when
+    response = upload(as_user(paired.user), records)
+
+    # then the batch is answered, the good record stored, the damaged one refused with why
+    assert response.status_code == 200, response.content[:500]
+    first, second = response.json()["results"]
+    assert first["status"] == "created"
+    assert second["status"] == "refused"
+    assert second["errors"] == [{"field": "photos.1", "message": f"第1张照片：{reason}"}]
+    assert not Visit.objects.filter(elder=second_elder).exists()
+    assert not VisitPhoto.objects.exists()

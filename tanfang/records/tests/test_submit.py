@@ -9,10 +9,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import time_machine
 
 from tanfang.audit.models import AuditEvent
 from tanfang.core.errors import NotFound, PermissionDenied, ValidationFailed
-from tanfang.core.time import now
+from tanfang.core.time import LOCAL_TZ, now
 from tanfang.devtools.factories import make_elder
 from tanfang.elders.models import DueRefresh, Elder
 from tanfang.records.models import FormTemplate, ReviewState, VisitPhoto, VisitRecord
@@ -32,6 +33,12 @@ def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
 
 
+# Pinned: the test asserts "visited this month" of a visit made this morning, which just after
+# midnight on the 1st was last month.
+MID_MONTH = dt.datetime(2026, 11, 18, 15, 0, tzinfo=LOCAL_TZ)
+
+
+@time_machine.travel(MID_MONTH, tick=True)
 def test_a_paired_visitor_records_a_full_home_visit(paired):
     # given a visitor paired with 张桂兰
     data = record_input()
@@ -269,6 +276,7 @@ def test_one_photo_for_two_elders_is_flagged(paired):
     assert VisitRecord.objects.get(pk=first.pk).review_state == ReviewState.NONE
 
 
+@time_machine.travel(MID_MONTH, tick=True)
 def test_a_rejected_visit_stops_counting_and_the_review_is_audited(paired, officer_township_north):
     visit, _ = submit_record(
         actor=paired.user,
