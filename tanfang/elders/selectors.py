@@ -17,7 +17,7 @@ from tanfang.core.time import local_today
 from tanfang.elders.inputs import OLD_OLD_AGE, normalize_phone
 from tanfang.elders.models import Elder, ElderGroup, Group, Status
 from tanfang.elders.services import id_number_index, phone_index
-from tanfang.regions.models import Region
+from tanfang.regions.scoping import get_region_for
 
 _ID_LIKE = re.compile(r"^[0-9０-９]{17}[0-9Xx０-９Ｘｘ]$")
 _PHONE_LIKE = re.compile(r"^[0-9\-－ ]{7,14}$")
@@ -79,8 +79,9 @@ def filter_elders(actor: Actor, filters: ElderFilters) -> QuerySet[Elder]:
     """The list's filters, applied inside the actor's scope. Ordered for stable, indexed paging."""
     elders = elders_visible_to(actor)
     if filters.region:
-        region = Region.objects.filter(code=filters.region).only("path").first()
-        if region is None or not scope_of(actor).contains(region.path):
+        try:
+            region = get_region_for(actor, filters.region)
+        except NotFound:
             return Elder.objects.none()
         elders = elders.filter(region_path__startswith=region.path)
     if filters.group in Group.values:

@@ -64,6 +64,7 @@ from tanfang.records.formdefs import FormDefinition
 from tanfang.records.models import VisitRecord
 from tanfang.regions.models import Region
 from tanfang.regions.paths import codes_of
+from tanfang.regions.selectors import region_names_unscoped
 from tanfang.visits.models import Method, Outcome, Visit
 
 FONT = "NotoSansSC"
@@ -159,7 +160,7 @@ def _signature(content: Any, width_mm: float = 32) -> Flowable | Paragraph:
 class _Facts:
     """What one form needs, read once: the elder's registry, the visit, its record."""
 
-    def __init__(self, visit: Visit, *, full: FullNumbers | None, regions: dict[str, Region]) -> None:
+    def __init__(self, visit: Visit, *, full: FullNumbers | None, regions: dict[str, str]) -> None:
         """`full`: the elder's numbers in full (elders.personal_data.reveal_for_print), or None for masked copies."""
         self.visit = visit
         self.record: VisitRecord | None = getattr(visit, "record", None)
@@ -179,7 +180,7 @@ class _Facts:
         ]
         self.benefits = list(elder.benefits.all())
         self.assistance = list(elder.assistance.all())
-        names = [regions[c].name if c in regions else "" for c in codes_of(elder.region_path)]
+        names = [regions.get(c, "") for c in codes_of(elder.region_path)]
         self.county, self.township, self.village = [*names, "", "", "", "", ""][2:5]
 
 
@@ -413,7 +414,7 @@ def render(visits: Sequence[Visit], *, numbers: dict[int, FullNumbers] | None) -
     the elder (from elders.personal_data.reveal_for_print), masked otherwise."""
     register_fonts()
     codes = {c for v in visits for c in codes_of(v.elder.region_path)}
-    regions = {r.code: r for r in Region.objects.filter(code__in=codes)}
+    regions = region_names_unscoped(codes)
     out = io.BytesIO()
     doc = BaseDocTemplate(
         out,

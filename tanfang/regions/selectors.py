@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db.models import Count, QuerySet
@@ -44,6 +44,11 @@ def find_region_unscoped(code: str) -> Region | None:
     """A region by its code, whoever asks: division codes and names are public, so this serves checks
     and messages (is this a village? where is this person registered?), never access. None if unknown."""
     return Region.objects.filter(code=code).first()
+
+
+def region_names_unscoped(codes: Iterable[str]) -> dict[str, str]:
+    """The names of these regions by code (public facts: the address lines of a printed form)."""
+    return dict(Region.objects.filter(code__in=set(codes)).values_list("code", "name"))
 
 
 def get_region_unscoped(code: str) -> Region:

@@ -10,7 +10,7 @@ from tanfang.core.errors import NotFound
 from tanfang.core.roles import Permission, has_permission
 from tanfang.core.scope import Actor, scope_of
 from tanfang.elders.models import Elder
-from tanfang.regions.models import Region
+from tanfang.regions.scoping import get_region_for
 from tanfang.visitors.models import ENDED_STATUSES, Pairing, Visitor
 
 
@@ -68,8 +68,9 @@ def unpaired_elders(actor: Actor, region_code: str = "") -> QuerySet[Elder]:
         status__in=ENDED_STATUSES
     )
     if region_code:
-        region = Region.objects.filter(code=region_code).first()
-        if region is None or not scope_of(actor).contains(region.path):
+        try:
+            region = get_region_for(actor, region_code)
+        except NotFound:
             return Elder.objects.none()
         elders = elders.filter(region_path__startswith=region.path)
     primary = Pairing.objects.filter(elder=OuterRef("pk"), ended_on__isnull=True, role=Pairing.Role.PRIMARY)
