@@ -35,4 +35,5 @@ def use_existing_database(name: str) -> None:
     """Point Django at a database an earlier `--keep` run left (call before django.setup())."""
     os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{name}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("TANFANG_DB_STATEMENT_TIMEOUT_MS", "0")  # seeding and scans run long on purpose
     os.environ.setdefault("TANFANG_STATIC_MANIFEST", "0")  # pages render without collectstatic

@@ -42,6 +42,7 @@ def main() -> None:
             conn.execute(f'CREATE DATABASE "{args.database}"')
     os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{args.database}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("TANFANG_DB_STATEMENT_TIMEOUT_MS", "0")  # seeding and scans run long on purpose
     os.environ.setdefault("TANFANG_STATIC_MANIFEST", "0")  # pages render without collectstatic
 
     import django

