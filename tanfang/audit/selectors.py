@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from tanfang.audit.models import AuditEvent
 from tanfang.core.errors import NotFound, PermissionDenied
@@ -16,12 +16,16 @@ from tanfang.core.time import local_day_start
 def audit_events_visible_to(actor: Actor) -> QuerySet[AuditEvent]:
     """Return the events about records inside the actor's regions.
 
-    Raises PermissionDenied for roles that may not read the audit log. Events with no
-    region (a failed log-in under an unknown name) are visible to nobody here.
+    Raises PermissionDenied for roles that may not read the audit log. Events with no region
+    (a failed log-in under an unknown name, a throttled address) are the audit administrator's
+    only: it watches the log-in attempts of the whole installation (等保).
     """
     if not has_permission(actor.role, Permission.VIEW_AUDIT):
         raise PermissionDenied()
-    return AuditEvent.objects.filter(scope_of(actor).q("region_path")).exclude(region_path="")
+    inside = scope_of(actor).q("region_path")
+    if has_permission(actor.role, Permission.EXPORT_AUDIT) and not scope_of(actor).is_empty:
+        return AuditEvent.objects.filter(inside | Q(region_path=""))
+    return AuditEvent.objects.filter(inside).exclude(region_path="")
 
 
 def filter_audit_events(
@@ -34,6 +38,8 @@ def filter_audit_events(
     date_to: dt.date | None = None,
 ) -> QuerySet[AuditEvent]:
     """Narrow events by who acted, which record ("type:id" or text in its label), kind and local dates."""
+    if any("\x00" in text for text in (actor_username, subject, action)):
+        return events.none()  # no stored text holds a NUL (PostgreSQL refuses to compare with one)
     if actor_username:
         events = events.filter(actor_label=actor_username)
     if subject:
