@@ -20,4 +20,9 @@ BEAT_SCHEDULE = {
         "task": "tanfang.accounts.tasks.clear_expired_sessions_task",
         "schedule": crontab(hour=3, minute=17),
     },
+    # Uploaded roster files: deleted on commit, or TANFANG_IMPORT_FILE_DAYS after upload by this job.
+    "purge-import-files": {
+        "task": "tanfang.elders.tasks.purge_import_files_task",
+        "schedule": crontab(hour=2, minute=40),
+    },
 }

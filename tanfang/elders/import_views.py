@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import cast
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,13 +18,14 @@ from tanfang.accounts.forms import BootstrapForm
 from tanfang.accounts.models import User
 from tanfang.core.errors import ValidationFailed
 from tanfang.core.roles import Permission
+from tanfang.elders.import_files import file_expires_at, may_download_errors
 from tanfang.elders.import_presets import ImportField, Source
 from tanfang.elders.importing import (
     MAX_FILE_BYTES,
     batches_visible_to,
     commit_import,
     decide_conflict,
-    error_workbook,
+    download_error_workbook,
     get_batch_for,
     get_conflict_for,
     preview_import,
@@ -88,8 +90,9 @@ def import_upload_view(request: HttpRequest) -> HttpResponse:
                     form.add_error("file" if item.field in ("file", "source") else None, item.message)
             else:
                 return redirect("elders:import_detail", batch_id=batch.pk)
-    batches = batches_visible_to(actor).select_related("created_by").defer("content")[:20]
-    return render(request, "elders/import.html", {"form": form, "batches": batches})
+    batches = batches_visible_to(actor).select_related("created_by").defer("content_cipher")[:20]
+    context = {"form": form, "batches": batches, "file_days": settings.TANFANG_IMPORT_FILE_DAYS}
+    return render(request, "elders/import.html", context)
 
 
 def _batch(request: HttpRequest, batch_id: int) -> ImportBatch:
@@ -99,7 +102,13 @@ def _batch(request: HttpRequest, batch_id: int) -> ImportBatch:
 def import_detail_view(request: HttpRequest, batch_id: int) -> HttpResponse:
     batch = _batch(request, batch_id)
     conflicts = batch.conflicts.select_related("elder").filter(outcome="")[:200]
-    return render(request, "elders/import_detail.html", {"batch": batch, "conflicts": conflicts})
+    context = {
+        "batch": batch,
+        "conflicts": conflicts,
+        "may_download_errors": may_download_errors(_user(request), batch),
+        "file_expires_at": file_expires_at(batch),
+    }
+    return render(request, "elders/import_detail.html", context)
 
 
 @require_POST
@@ -128,8 +137,14 @@ def import_commit_view(request: HttpRequest, batch_id: int) -> HttpResponse:
 
 def import_errors_view(request: HttpRequest, batch_id: int) -> HttpResponse:
     batch = _batch(request, batch_id)
-    response = HttpResponse(error_workbook(batch), content_type=XLSX)
+    try:
+        content = download_error_workbook(actor=_user(request), batch=batch)
+    except ValidationFailed as error:  # the file is gone: say so on the batch's page
+        messages.error(request, error.message)
+        return redirect("elders:import_detail", batch_id=batch.pk)
+    response = HttpResponse(content, content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="import-{batch.pk}-errors.xlsx"'
+    response["Cache-Control"] = "no-store"  # every row in full: no copy in a browser's or proxy's cache
     return response
 
 

@@ -32,6 +32,7 @@ from tanfang.core.tabular import Table, TableFileError, TableRow, read_table
 from tanfang.core.time import local_today, now
 from tanfang.elders import import_presets as presets
 from tanfang.elders.due_queue import queue_due_refresh
+from tanfang.elders.import_files import open_file, require_may_download_errors, seal_file
 from tanfang.elders.import_presets import ImportField as F
 from tanfang.elders.import_presets import Source
 from tanfang.elders.inputs import ContactInput, ElderInput, GroupInput, check_elder_input
@@ -95,6 +96,19 @@ _YES = {"是", "y", "yes", "1", "true", "一致"}
 _NO = {"否", "n", "no", "0", "false", "不一致", "人户分离"}
 _SUBSISTENCE = {"低保": Subsistence.MINIMUM, "特困": Subsistence.EXTREME_POVERTY, "低保边缘": Subsistence.MARGINAL}
 _DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
+_LONG_NUMBER = re.compile(r"(?<![0-9A-Za-z])[0-9]{7,}[Xx]?(?![0-9A-Za-z])")
+
+
+def _mask_number(match: re.Match[str]) -> str:
+    number = match[0]
+    if len(number) == 12 and number.isdigit() and not number.startswith("0"):
+        return number  # a village code: public, and what the message is about
+    return mask_id_number(number) if len(number) >= 15 else mask_phone(number)
+
+
+def mask_numbers(text: str) -> str:
+    """Mask every run of 7 or more digits that could be an ID or phone number; village codes stay."""
+    return _LONG_NUMBER.sub(_mask_number, text)
 
 
 @dataclass(frozen=True)
@@ -102,6 +116,12 @@ class RowProblem:
     line: int
     column: str
     message: str
+
+    def __post_init__(self) -> None:
+        # A message may quote the file: a village-code column holding ID numbers, say. What a
+        # batch keeps and shows of its errors must hold no full ID or phone number.
+        object.__setattr__(self, "column", mask_numbers(self.column))
+        object.__setattr__(self, "message", mask_numbers(self.message))
 
     def __str__(self) -> str:
         return _("第%(line)d行 %(column)s: %(message)s") % {
@@ -429,7 +449,7 @@ def preview_import(
             source=kind.value,
             file_name=file_name[:200],
             file_sha256=hashlib.sha256(content).hexdigest(),
-            content=content,
+            content_cipher=seal_file(content),
             column_mapping=dict(custom_mapping or {}),
             state=ImportBatch.State.PREVIEWED if check.ok else ImportBatch.State.INVALID,
             row_count=check.row_count,
@@ -479,23 +499,25 @@ class CommitResult:
 
 
 def commit_import(*, actor: Actor, batch: ImportBatch) -> CommitResult:
-    """Validate the batch's file again and apply it in one transaction, or change nothing."""
+    """Validate the batch's file again and apply it in one transaction, or change nothing.
+
+    The file is deleted in the same transaction. A batch already committed, or whose file the
+    daily purge has deleted, raises ValidationFailed.
+    """
     require_permission(actor, Permission.IMPORT_ELDERS)
     if not scope_of(actor).contains(batch.region_path):
         raise NotFound()
-    if batch.state == ImportBatch.State.COMMITTED:
-        raise ValidationFailed(errors=[FieldError("batch", _("该批次已导入，不能重复提交"))])
     kind = _source(batch.source)
-    table = _open(bytes(batch.content), batch.file_name)
-    column_map = _column_map(table, kind, batch.column_mapping or None)
-    # The file is validated again as it is applied: the registry may have changed since the
-    # preview. Any problem raises inside the transaction, so nothing of the file stays.
-    validator = _Validator(actor, _RowReader(column_map, kind), local_today())
     result = CommitResult()
     with transaction.atomic():
         locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
         if locked.state == ImportBatch.State.COMMITTED:
             raise ValidationFailed(errors=[FieldError("batch", _("该批次已导入，不能重复提交"))])
+        table = _open(open_file(locked), locked.file_name)
+        column_map = _column_map(table, kind, locked.column_mapping or None)
+        # The file is validated again as it is applied: the registry may have changed since the
+        # preview. Any problem raises inside the transaction, so nothing of the file stays.
+        validator = _Validator(actor, _RowReader(column_map, kind), local_today())
         rows = 0
         for chunk in _chunks(table.rows()):
             rows += len(chunk)
@@ -508,15 +530,18 @@ def commit_import(*, actor: Actor, batch: ImportBatch) -> CommitResult:
             _apply_chunk(validator, locked, parsed, existing, result)
         if rows == 0:
             raise ValidationFailed(errors=[FieldError("file", _("文件中没有数据行"))])
+        moment = now()
         locked.state = ImportBatch.State.COMMITTED
-        locked.committed_at = now()
+        locked.committed_at = moment
         locked.summary = {**locked.summary, **vars(result)}
-        locked.save(update_fields=["state", "committed_at", "summary"])
+        locked.content_cipher, locked.file_deleted_at = None, moment  # applied: the file is no longer needed
+        locked.save(update_fields=["state", "committed_at", "summary", "content_cipher", "file_deleted_at"])
         record_event(
             actor=actor,
             action=Action.IMPORT_COMMITTED,
             subject=locked,
             subject_label=locked.file_name,
+            changes={"file_deleted_at": {"old": None, "new": moment}},
             details=vars(result) | {"source": kind.value, "rows": rows},
         )
     return result
@@ -642,9 +667,9 @@ def _apply_chunk(
 
 
 def error_workbook(batch: ImportBatch) -> bytes:
-    """The batch's file with every bad row marked, to download, fix and upload again."""
+    """The batch's file with every bad row marked (see `download_error_workbook` for who gets it)."""
     kind = _source(batch.source)
-    table = _open(bytes(batch.content), batch.file_name)
+    table = _open(open_file(batch), batch.file_name)
     column_map = _column_map(table, kind, batch.column_mapping or None)
     actor = batch.created_by
     check = check_file(actor, table, column_map, kind)
@@ -652,6 +677,29 @@ def error_workbook(batch: ImportBatch) -> bytes:
     for problem in check.problems:
         errors.setdefault(problem.line, []).append((problem.column, problem.message))
     return write_error_workbook(table.headers, table.rows(), errors)
+
+
+def download_error_workbook(*, actor: Actor, batch: ImportBatch) -> bytes:
+    """Return the batch's file with every bad row marked, to fix and upload again; audited.
+
+    It holds every row in full, so only the user who uploaded it gets it, and only while the file
+    is kept: anyone else is refused with PermissionDenied (and the refusal audited), a deleted
+    file raises ValidationFailed. NotFound outside the actor's scope.
+    """
+    require_permission(actor, Permission.IMPORT_ELDERS)
+    if not scope_of(actor).contains(batch.region_path):
+        raise NotFound()
+    require_may_download_errors(actor, batch)
+    workbook = error_workbook(batch)
+    with transaction.atomic():
+        record_event(
+            actor=actor,
+            action=Action.IMPORT_ERRORS_DOWNLOADED,
+            subject=batch,
+            subject_label=batch.file_name,
+            details={"batch": batch.pk, "errors": batch.error_count},
+        )
+    return workbook
 
 
 def decide_conflict(*, actor: Actor, conflict: ImportConflict, replace: bool) -> None:

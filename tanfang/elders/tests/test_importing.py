@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from openpyxl import load_workbook
 
 from tanfang.core.errors import ValidationFailed
-from tanfang.core.id_numbers import make_citizen_id
+from tanfang.core.id_numbers import make_citizen_id, mask_phone
 from tanfang.devtools.factories import make_elder
 from tanfang.elders.importing import commit_import, error_workbook, preview_import
 from tanfang.elders.models import Elder, ElderGroup, ImportBatch, ImportConflict, ImportedRow
@@ -51,7 +51,7 @@ def test_a_clean_file_previews_then_commits_every_row(tree, officer_county_north
     result = commit_import(actor=officer_county_north, batch=batch)
     assert (result.created, result.matched) == (2, 0)
     first = Elder.objects.get(name="王一")
-    assert first.region_id == JIANSHE and first.phone_masked == "138****8000"
+    assert first.region_id == JIANSHE and first.phone_masked == mask_phone("13800138000")
     assert set(first.groups.values_list("group", "source", "import_line")) == {
         ("living_alone", "civil_affairs", 2),
         ("disabled", "civil_affairs", 2),
@@ -283,3 +283,13 @@ def test_a_custom_mapping_reads_other_headers(tree, officer_county_north):
     commit_import(actor=officer_county_north, batch=batch)
 
     assert Elder.objects.get().name == "王一"
+
+
+def test_the_command_names_a_user_who_may_import_or_says_why_not(tmp_path, admin_province):
+    good = tmp_path / "good.csv"
+    good.write_bytes(roster_csv([("王建国", make_citizen_id("410823", dt.date(1948, 5, 1), 11), "410823001001")]))
+
+    with pytest.raises(CommandError, match="您没有"):
+        call_command("import_elders", str(good), "--source", "civil_affairs", "--user", "admin_henan")
+    with pytest.raises(CommandError, match="找不到可用的用户 nobody"):
+        call_command("import_elders", str(good), "--source", "civil_affairs", "--user", "nobody")

@@ -1,4 +1,4 @@
-"""tanfang import_elders FILE --source civil_affairs [--mapping JSON] [--user NAME] [--commit]"""
+"""tanfang import_elders FILE --source civil_affairs --user NAME [--mapping JSON] [--commit]"""
 
 from __future__ import annotations
 
@@ -26,7 +26,9 @@ class Command(BaseCommand):
         parser.add_argument("file", type=Path, help="名单文件")
         parser.add_argument("--source", required=True, choices=Source.values, help="数据来源（列预设）")
         parser.add_argument("--mapping", default="", help='自定义列对应，JSON：{"文件列名": "字段"}')
-        parser.add_argument("--user", default="", help="以哪个用户的身份和辖区导入（默认：第一个系统管理员）")
+        parser.add_argument(
+            "--user", required=True, help="以哪个用户的身份和辖区导入（须有导入权限，例如县级民政干部）"
+        )
         parser.add_argument("--commit", action="store_true", help="检查通过后写入数据库")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -53,6 +55,8 @@ class Command(BaseCommand):
             )
         except ValidationFailed as error:
             raise CommandError("；".join(e.message for e in error.errors) or error.message) from error
+        except DomainError as error:
+            raise CommandError(error.message) from error
         if batch.state == ImportBatch.State.INVALID:
             for problem in batch.errors:
                 self.stderr.write(f"第{problem['line']}行 {problem['column']}: {problem['message']}")
@@ -80,5 +84,5 @@ class Command(BaseCommand):
     def _actor(self, username: str) -> User:
         user = importing_user_unscoped(username)
         if user is None:
-            raise CommandError(f"找不到可用的用户 {username}" if username else "没有系统管理员；请用 --user 指定导入人")
+            raise CommandError(f"找不到可用的用户 {username}")
         return user
