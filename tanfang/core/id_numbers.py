@@ -44,6 +44,7 @@ _CHECK_CHARACTERS = "10X98765432"
 _ASCII_DIGITS = re.compile(r"[0-9]+")
 _WHITESPACE = re.compile(r"\s+")
 # Full-width digits and X come from Chinese input methods in IME full-width mode.
+_ID_SHAPE = re.compile(r"[0-9]{17}[0-9X]")
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９Ｘｘx", "0123456789XXX")
 
 
@@ -154,32 +155,61 @@ def make_citizen_id(region_code: str, birth_date: dt.date, sequence: int) -> str
     return first17 + check_character(first17)
 
 
-def mask_id_number(number: str) -> str:
-    """Hide the middle of an ID number for display, e.g. "4108**********1234".
+# What a mask may show. Everything the system shows a role that may not reveal numbers, taken
+# together, must leave at least MIN_CANDIDATES possible numbers (ARCHITECTURE rule 6).
+MIN_CANDIDATES = 10_000
+ID_MASK_SHOWN = 6  # the region code: the county is on the page anyway
+PHONE_MASK_HIDDEN = 5  # 10^5 possible numbers; "138****5678" would leave exactly 10^4
+_PHONE_MASK_HEAD, _PHONE_MASK_TAIL = 3, 3
 
-    Show at most 4 characters at each end and never more than half of the number;
-    anything shorter than 8 characters becomes "****", which also hides its length.
+
+def mask_id_number(number: str) -> str:
+    """Hide all but the region code of an ID number for display, e.g. "410823************".
+
+    The birth date, the sequence number (whose last digit gives the sex) and the check character are
+    hidden: with the birth year, the sex and the county known, 365 × 500 = 182,500 numbers remain. The
+    last four are hidden too, since they name the sequence and the check character cuts the rest by 11.
+    Other lengths (the 20-character disability certificate, 15-digit first-generation numbers) show at
+    most the first 6 characters and never more than a third; anything shorter than 8 becomes "****",
+    which also hides its length. Masking a masked value changes nothing, or hides more.
     """
     if len(number) < 8:
         return "****"
-    keep = min(4, len(number) // 4)
-    return number[:keep] + "*" * (len(number) - 2 * keep) + number[-keep:]
+    keep = min(ID_MASK_SHOWN, len(number) // 3)
+    return number[:keep] + "*" * (len(number) - keep)
 
 
 def mask_phone(phone: str) -> str:
-    """Hide the middle of a phone number for display, e.g. "138****5678".
+    """Hide at least 5 digits of a phone number for display, e.g. "138*****678".
 
-    An 11-digit mobile number shows its first 3 and last 4 digits, the usual Chinese
-    convention. Any other number shows at most its first 3 and last 2 characters, and
-    never more than half of them.
+    Up to 3 digits show at each end, never leaving fewer than 5 hidden: an 11-digit mobile number
+    shows 3 + 3, a 7-digit local number 2 + 0, a number of 5 digits or fewer none at all. Characters
+    other than digits (a hyphen after the area code) are kept where they are. An empty string stays
+    empty.
     """
     if not phone:
         return ""
-    if len(phone) == 11 and _is_ascii_digits(phone):
-        return f"{phone[:3]}****{phone[-4:]}"
-    head = min(3, len(phone) // 4)
-    tail = min(2, len(phone) // 4)
-    return phone[:head] + "*" * (len(phone) - head - tail) + phone[len(phone) - tail :]
+    digits = sum(c.isascii() and c.isdigit() for c in phone)
+    shown = max(0, digits - PHONE_MASK_HIDDEN)
+    head = min(_PHONE_MASK_HEAD, shown)
+    tail = min(_PHONE_MASK_TAIL, shown - head)
+    masked, seen = [], 0
+    for character in phone:
+        if character.isascii() and character.isdigit():
+            seen += 1
+            masked.append(character if seen <= head or seen > digits - tail else "*")
+        else:
+            masked.append(character if digits > PHONE_MASK_HIDDEN else "*")
+    return "".join(masked)
+
+
+def looks_like_id_number(text: str) -> bool:
+    """Whether a search text is a whole ID number (18 characters, ASCII or full-width, spaces allowed).
+
+    Only the shape is checked, not the check character: a mistyped number must not end up in a URL
+    either.
+    """
+    return _ID_SHAPE.fullmatch(normalize_id_number(text)) is not None
 
 
 def age_on(birth_date: dt.date, day: dt.date) -> int:

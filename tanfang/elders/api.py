@@ -33,11 +33,13 @@ from tanfang.core.errors import FieldError, ValidationFailed
 from tanfang.core.id_numbers import Sex as SexChoice
 from tanfang.core.id_numbers import make_citizen_id
 from tanfang.core.paging import page_of
+from tanfang.core.roles import Permission
 from tanfang.core.time import local_today
 from tanfang.elders import inputs
+from tanfang.elders.disclosure import birth_shown, shows_birth_dates
 from tanfang.elders.import_presets import Source
 from tanfang.elders.importing import MAX_FILE_BYTES, commit_import, get_batch_for, preview_import
-from tanfang.elders.inputs import ElderInput, is_old_old
+from tanfang.elders.inputs import ElderInput
 from tanfang.elders.models import (
     AbilityLevel,
     BenefitKind,
@@ -54,7 +56,7 @@ from tanfang.elders.models import (
 )
 from tanfang.elders.models import Status as ElderStatus
 from tanfang.elders.personal_data import REVEALABLE, may_reveal, reveal
-from tanfang.elders.selectors import ElderFilters, filter_elders, get_elder_for
+from tanfang.elders.selectors import ElderFilters, filter_elders, get_elder_for, looks_like_number
 from tanfang.elders.services import (
     DuplicateElder,
     change_status,
@@ -62,6 +64,7 @@ from tanfang.elders.services import (
     register_elder,
     update_elder,
 )
+from tanfang.regions.scoping import require_permission
 
 router = Router(tags=["elders"])
 
@@ -262,9 +265,12 @@ class ElderSummaryOut(Schema):
     id: int
     name: str
     sex: str
-    birth_date: dt.date
-    age: int
-    old_old: bool = Field(..., description="高龄（80周岁及以上），由年龄推算")
+    birth_date: dt.date | None = Field(
+        ..., description="出生日期；不能查看完整个人信息的角色为 null，只给出生年份（birth_year）"
+    )
+    birth_year: int
+    age: int = Field(..., description="周岁；不能查看完整个人信息的角色得到的是按出生年份计算的年龄（今年减出生年份）")
+    old_old: bool = Field(..., description="高龄（80岁及以上），由 age 推算")
     id_number: str = Field(..., description="脱敏显示")
     phone: str = Field(..., description="脱敏显示")
     village_code: str
@@ -356,16 +362,17 @@ def _groups(elder: Elder) -> list[GroupOut]:
     ]
 
 
-def summary_of(elder: Elder, today: dt.date) -> dict[str, Any]:
-    from tanfang.core.id_numbers import age_on
-
+def summary_of(elder: Elder, today: dt.date, *, whole_birth: bool) -> dict[str, Any]:
+    """The list's fields; the birth as elders.disclosure says the role may see it."""
+    birth = birth_shown(elder.birth_date, today, whole=whole_birth)
     return {
         "id": elder.pk,
         "name": elder.name,
         "sex": elder.sex,
-        "birth_date": elder.birth_date,
-        "age": age_on(elder.birth_date, today),
-        "old_old": is_old_old(elder.birth_date, today),
+        "birth_date": birth.date,
+        "birth_year": birth.year,
+        "age": birth.age,
+        "old_old": birth.old_old,
         "id_number": elder.id_number_masked,
         "phone": elder.phone_masked,
         "village_code": elder.region_id,
@@ -377,10 +384,10 @@ def summary_of(elder: Elder, today: dt.date) -> dict[str, Any]:
     }
 
 
-def elder_out(elder: Elder) -> ElderOut:
+def elder_out(elder: Elder, actor: User) -> ElderOut:
     today = local_today()
     return ElderOut(
-        **summary_of(elder, today),
+        **summary_of(elder, today, whole_birth=may_reveal(actor, elder)),
         phone2=elder.phone2_masked,
         lives_at_registration=elder.lives_at_registration,
         registered_region_code=elder.registered_region_id,
@@ -441,7 +448,21 @@ class ElderQuery(Schema):
     region: str = Field("", description="区划代码：只看该区划及以下")
     group: str = Field("", description="特殊困难类别")
     status: str = ""
-    age_band: str = Field("", description="60-69 / 70-79 / 80-89 / 90+ / 80+")
+    age_band: str = Field("", description="60-69 / 70-79 / 80-89 / 90+ / 80+（按 age 的算法）")
+    q: str = Field(
+        "",
+        max_length=50,
+        description="姓名（从第一个字起）。完整的身份证号、电话号码不能放在网址中：请用 POST /api/v1/elders/search",
+    )
+    page: PageNumber = 1
+    page_size: PageSize = 50
+
+
+class ElderSearchIn(Schema):
+    region: str = Field("", max_length=12, description="区划代码：只看该区划及以下")
+    group: str = Field("", max_length=32, description="特殊困难类别")
+    status: str = Field("", max_length=16)
+    age_band: str = Field("", max_length=8, description="60-69 / 70-79 / 80-89 / 90+ / 80+（按 age 的算法）")
     q: str = Field("", max_length=50, description="姓名、完整的公民身份号码或电话号码")
     page: PageNumber = 1
     page_size: PageSize = 50
@@ -458,17 +479,32 @@ class ElderPageOut(Schema):
     "", response=ElderPageOut, summary="老年人名单（按辖区、类别、状态、年龄段筛选，或按姓名/身份证号/电话查找）"
 )
 def list_elders(request: HttpRequest, query: Query[ElderQuery]) -> ElderPageOut:
+    if looks_like_number(query.q):
+        raise ValidationFailed(
+            errors=[FieldError("q", _("完整的身份证号、电话号码不能放在网址中：请用 POST /api/v1/elders/search 查找"))]
+        )
+    return _elder_page(request, query)
+
+
+@router.post("/search", response=ElderPageOut, summary="查找老年人（可按完整的身份证号或电话号码，号码不出现在网址中）")
+def search_elders(request: HttpRequest, payload: ElderSearchIn) -> ElderPageOut:
+    return _elder_page(request, payload)
+
+
+def _elder_page(request: HttpRequest, query: ElderQuery | ElderSearchIn) -> ElderPageOut:
+    actor = _user(request)
+    require_permission(actor, Permission.VIEW_ELDERS)  # a role without the registry is refused, not shown nothing
     filters = ElderFilters(
         region=query.region, group=query.group, status=query.status, age_band=query.age_band, q=query.q
     )
-    elders = filter_elders(_user(request), filters).select_related("region").prefetch_related("groups")
+    elders = filter_elders(actor, filters).select_related("region").prefetch_related("groups")
     page = page_of(elders, page=query.page, page_size=query.page_size)
-    today = local_today()
+    today, whole = local_today(), shows_birth_dates(actor)
     return ElderPageOut(
         page=page.page,
         page_size=page.page_size,
         has_next=page.has_next,
-        items=[ElderSummaryOut(**summary_of(e, today)) for e in page.items],
+        items=[ElderSummaryOut(**summary_of(e, today, whole_birth=whole)) for e in page.items],
     )
 
 
@@ -485,7 +521,7 @@ def create_elder(request: HttpRequest, payload: ElderIn) -> Status[Any]:
         elder = register_elder(actor=_user(request), data=data)
     except DuplicateElder as error:
         return Status(409, DuplicateOut(code=error.code, message=error.message, existing_id=error.elder_id))
-    return Status(201, elder_out(_fresh(request, elder.pk)))
+    return Status(201, elder_out(_fresh(request, elder.pk), _user(request)))
 
 
 def _fresh(request: HttpRequest, elder_id: RecordId) -> Elder:
@@ -494,7 +530,7 @@ def _fresh(request: HttpRequest, elder_id: RecordId) -> Elder:
 
 @router.get("/{int:elder_id}", response=ElderOut, summary="老年人详情（个人信息脱敏）")
 def get_elder(request: HttpRequest, elder_id: RecordId) -> ElderOut:
-    return elder_out(_fresh(request, elder_id))
+    return elder_out(_fresh(request, elder_id), _user(request))
 
 
 @router.patch(
@@ -509,7 +545,7 @@ def patch_elder(request: HttpRequest, elder_id: RecordId, payload: ElderPatch) -
         update_elder(actor=actor, elder=elder, data=data)
     except DuplicateElder as error:
         return Status(409, DuplicateOut(code=error.code, message=error.message, existing_id=error.elder_id))
-    return Status(200, elder_out(_fresh(request, elder_id)))
+    return Status(200, elder_out(_fresh(request, elder_id), actor))
 
 
 class RevealIn(Schema):
@@ -546,7 +582,7 @@ class StatusIn(Schema):
 def set_status(request: HttpRequest, elder_id: RecordId, payload: StatusIn) -> ElderOut:
     elder = _fresh(request, elder_id)
     change_status(actor=_user(request), elder=elder, status=payload.status, since=payload.since, note=payload.note)
-    return elder_out(_fresh(request, elder_id))
+    return elder_out(_fresh(request, elder_id), _user(request))
 
 
 def can_reveal(user: User, elder: Elder) -> bool:
@@ -571,6 +607,9 @@ class ImportBatchOut(Schema):
     summary: dict[str, int]
     created_at: dt.datetime
     committed_at: dt.datetime | None
+    file_deleted_at: dt.datetime | None = Field(
+        None, description="上传的文件删除的时间：确认导入时，或上传若干天后；删除后不能再确认导入"
+    )
 
     @staticmethod
     def of(batch: ImportBatch) -> ImportBatchOut:
@@ -586,6 +625,7 @@ class ImportBatchOut(Schema):
             summary={k: int(v) for k, v in batch.summary.items()},
             created_at=batch.created_at,
             committed_at=batch.committed_at,
+            file_deleted_at=batch.file_deleted_at,
         )
 
 

@@ -236,14 +236,14 @@ TABLES = (
 )
 
 
-def table_items(formset: forms.BaseFormSet[Any], cls: type, key: str) -> list[Any]:
-    """The filled rows of a formset as inputs; blank rows are ignored."""
-    items = []
-    for form in formset.forms:
+def table_rows(formset: forms.BaseFormSet[Any], cls: type, key: str) -> list[tuple[int, Any]]:
+    """The filled rows of a formset as (row on the page, input); blank rows are ignored."""
+    rows = []
+    for index, form in enumerate(formset.forms):
         data = getattr(form, "cleaned_data", None) or {}
         if data.get(key):
-            items.append(cls(**{k: v for k, v in data.items() if v is not None}))
-    return items
+            rows.append((index, cls(**{k: v for k, v in data.items() if v is not None})))
+    return rows
 
 
 class StatusForm(BootstrapForm):

@@ -20,6 +20,7 @@ PHONE_CONTEXT = "elders.phone"
 CERTIFICATE_CONTEXT = "elders.disability_certificate"
 MEMBER_ID_CONTEXT = "elders.member_id_number"
 CONTACT_PHONE_CONTEXT = "elders.contact_phone"
+IMPORT_FILE_CONTEXT = "elders.import_file"
 
 
 class Group(models.TextChoices):
@@ -327,7 +328,13 @@ class StatusChange(models.Model):
 
 
 class ImportBatch(RegionOwned):
-    """One uploaded file: previewed, then committed all-or-nothing. `region` is the importer's region."""
+    """One uploaded file: previewed, then committed all-or-nothing. `region` is the importer's region.
+
+    The file itself (names, ID numbers, phones of a whole roster) is kept SM4-GCM encrypted
+    only while it is needed: it is deleted when the batch is committed, or
+    TANFANG_IMPORT_FILE_DAYS after upload (`import_files.purge_import_files`). What stays — the
+    counts and the error list — holds no full ID number or phone number.
+    """
 
     class State(models.TextChoices):
         PREVIEWED = "previewed", _("待确认")
@@ -337,7 +344,9 @@ class ImportBatch(RegionOwned):
     source = models.CharField(_("来源"), max_length=24)
     file_name = models.CharField(_("文件名"), max_length=200)
     file_sha256 = models.CharField(max_length=64, db_index=True)
-    content = models.BinaryField()
+    # The uploaded file, encrypted (import_files.seal_file); NULL once deleted.
+    content_cipher = models.BinaryField(null=True, blank=True)
+    file_deleted_at = models.DateTimeField(_("原始文件删除时间"), null=True, blank=True)
     column_mapping = models.JSONField(default=dict, blank=True)
     state = models.CharField(_("状态"), max_length=16, choices=State.choices)
     row_count = models.PositiveIntegerField(_("行数"), default=0)
@@ -351,6 +360,18 @@ class ImportBatch(RegionOwned):
     class Meta:
         verbose_name = _("导入批次")
         ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(content_cipher__isnull=True, file_deleted_at__isnull=False)
+                | models.Q(content_cipher__isnull=False, file_deleted_at__isnull=True),
+                name="import_batch_file_kept_or_deleted",
+            )
+        ]
+
+    @property
+    def file_kept(self) -> bool:
+        """Whether the uploaded file is still stored (to commit it or to mark its errors)."""
+        return self.file_deleted_at is None
 
 
 class ImportedRow(models.Model):

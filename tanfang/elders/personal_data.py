@@ -4,8 +4,8 @@ Two kinds of use, kept apart:
 
 - **Shown to a person** (`reveal`, `reveal_for_print`): the role must carry REVEAL_PERSONAL_DATA
   inside its scope and state a reason, or be the elder's paired visitor making a one-tap call; every
-  use writes a PERSONAL_DATA_REVEALED audit event in the same transaction. Pages, the API, the
-  printed form and the one-tap call all come here.
+  use writes a PERSONAL_DATA_REVEALED audit event in the same transaction (one per print job, naming
+  its elders and visits). Pages, the API, the printed form and the one-tap call all come here.
 - **Kept as it is** (`stored_value` and the `*_inputs` builders in services): a number the
   record already holds is decrypted to be validated and encrypted again when another part of the
   record changes. It never leaves the server, so it is not a reveal and is not audited.
@@ -23,7 +23,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from tanfang.audit.actions import Action
-from tanfang.audit.services import new_event, record_event, record_events
+from tanfang.audit.services import record_event
 from tanfang.core.crypto import field_cipher
 from tanfang.core.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
 from tanfang.core.roles import Permission, has_permission
@@ -118,12 +118,17 @@ class FullNumbers:
     member_id_numbers: dict[int, str] = field(default_factory=dict)  # by HouseholdMember id
 
 
-def reveal_for_print(*, actor: Actor | None, elders: Sequence[Elder], reason: str) -> dict[int, FullNumbers]:
-    """Every number of these elders' forms in full, for printing; one audit event per elder.
+def reveal_for_print(
+    *, actor: Actor | None, elders: Sequence[Elder], reason: str, visits: Sequence[int] = ()
+) -> dict[int, FullNumbers]:
+    """Every number of these elders' forms in full, for one print job; audited once, like a reveal.
 
+    The job is one PERSONAL_DATA_REVEALED event with the reason the person gave, the elders and the
+    visits printed (the subject is the elder when there is one; the region is what the elders share).
     `actor=None` is the command line (an operator with the server's keys). A role that may not reveal,
     or an elder outside the scope, raises PermissionDenied: the caller prints masked copies instead.
-    The elders come with their contacts and household prefetched.
+    A reason shorter than two characters raises ValidationFailed. The elders come with their contacts
+    and household prefetched.
     """
     reason = (reason or "").strip()
     if len(reason) < 2:
@@ -147,16 +152,35 @@ def reveal_for_print(*, actor: Actor | None, elders: Sequence[Elder], reason: st
                 if m.id_number_cipher
             },
         )
-    with transaction.atomic():
-        record_events(
-            [
-                new_event(
-                    actor=actor,
-                    action=Action.PERSONAL_DATA_REVEALED,
-                    subject=elder,
-                    details={"field": "print", "reason": reason[:200]},
-                )
-                for elder in elders
-            ]
-        )
+    if elders:
+        with transaction.atomic():
+            record_event(
+                actor=actor,
+                action=Action.PERSONAL_DATA_REVEALED,
+                subject=elders[0] if len(elders) == 1 else None,
+                subject_type=Elder._meta.label_lower,
+                subject_label=None if len(elders) == 1 else _("%(n)d 位老年人") % {"n": len(elders)},
+                region_path=common_path([e.region_path for e in elders]),
+                details={
+                    "field": "print",
+                    "reason": reason[:200],
+                    "elders": [e.pk for e in elders][:MAX_LISTED],
+                    "elder_count": len(elders),
+                    "visits": list(visits)[:MAX_LISTED],
+                },
+            )
     return result
+
+
+MAX_LISTED = 500  # ids an audit event lists; the counts say how many there were
+
+
+def common_path(paths: Sequence[str]) -> str:
+    """The deepest region path every one of these lies in ("" for none): where a job's event is seen."""
+    if not paths:
+        return ""
+    shared = paths[0]
+    for path in paths[1:]:
+        while not path.startswith(shared):
+            shared = shared[: shared.rstrip("/").rfind("/") + 1]
+    return shared

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
@@ -173,6 +174,36 @@ def _apply_scalars(elder: Elder, data: ElderInput, actor: Actor, *, village: Reg
         setattr(elder, name, getattr(data, name))
 
 
+def _audit_snapshot(elder: Elder) -> dict[str, Any]:
+    """What an audit event says of the record: masked numbers, the birth year alone (elders.disclosure).
+
+    Audit entries are shown to roles that may not reveal (the record's history, the audit log), so they
+    hold nothing a page may not show them: never a whole number or a whole birth date.
+    """
+    values = {f: getattr(elder, f) for f in SCALAR_FIELDS}
+    values["birth_date"] = f"{elder.birth_date.year}-**-**" if elder.birth_date else None
+    return values | _list_snapshot(elder)
+
+
+def _number_keys(elder: Elder) -> dict[str, str]:
+    """What tells whether a number changed when its mask did not (masks show 6 digits at most)."""
+    return {
+        "id_number_masked": elder.id_number_index,
+        "phone_masked": elder.phone_index,
+        "phone2_masked": elder.phone2_index,
+        "disability_certificate_masked": stored_value(elder.disability_certificate_cipher, CERTIFICATE_CONTEXT),
+    }
+
+
+def _audited_changes(before: dict[str, Any], keys_before: dict[str, str], elder: Elder) -> dict[str, Any]:
+    """Old → new of every changed field, masked; a number changed behind an unchanged mask is named too."""
+    changes = diff(before, _audit_snapshot(elder))
+    for name, key in _number_keys(elder).items():
+        if key != keys_before[name] and name not in changes:
+            changes[name] = {"old": before[name], "new": getattr(elder, name)}
+    return dict(sorted(changes.items()))
+
+
 def _list_snapshot(elder: Elder) -> dict[str, Any]:
     return {
         "groups": sorted(f"{g.group}/{g.source}" for g in elder.groups.all()),
@@ -286,9 +317,7 @@ def register_elder(*, actor: Actor, data: ElderInput) -> Elder:
                 subject=elder,
                 changes={
                     name: change
-                    for name, change in diff(
-                        {}, {f: getattr(elder, f) for f in SCALAR_FIELDS} | _list_snapshot(elder)
-                    ).items()
+                    for name, change in diff({}, _audit_snapshot(elder)).items()
                     if change["new"] not in ("", None, [])
                 },
             )
@@ -315,11 +344,11 @@ def update_elder(*, actor: Actor, elder: Elder, data: ElderInput) -> Elder:
         raise duplicate_error(actor, clash)
     with transaction.atomic():
         locked = Elder.objects.select_for_update().get(pk=elder.pk)
-        before = {f: getattr(locked, f) for f in SCALAR_FIELDS} | _list_snapshot(locked)
+        before, keys = _audit_snapshot(locked), _number_keys(locked)
         _apply_scalars(locked, data, actor)
         locked.save()
         _replace_lists(locked, data)
-        changes = diff(before, {f: getattr(locked, f) for f in SCALAR_FIELDS} | _list_snapshot(locked))
+        changes = _audited_changes(before, keys, locked)
         if alters_due(changes):
             queue_due_refresh(elder_ids=[locked.pk])
         if changes:
@@ -365,11 +394,11 @@ def correct_from_visit(*, actor: Actor, elder: Elder, changes: dict[str, Any], v
     data = apply_changes(input_from_elder(elder), changes)
     _check(actor, data, today=local_today())
     locked = Elder.objects.select_for_update().get(pk=elder.pk)
-    before = {f: getattr(locked, f) for f in SCALAR_FIELDS} | _list_snapshot(locked)
+    before, keys = _audit_snapshot(locked), _number_keys(locked)
     _apply_scalars(locked, data, actor, village=locked.region)
     locked.save()
     _replace_lists(locked, data)
-    changed = diff(before, {f: getattr(locked, f) for f in SCALAR_FIELDS} | _list_snapshot(locked))
+    changed = _audited_changes(before, keys, locked)
     if alters_due(changed):
         queue_due_refresh(elder_ids=[locked.pk])
     if changed:
@@ -510,28 +539,38 @@ def input_from_elder(elder: Elder) -> ElderInput:
     )
 
 
-def with_kept_numbers(elder: Elder, key: str, items: list[Any]) -> list[Any]:
+def with_kept_numbers(elder: Elder, key: str, items: list[Any], rows: Sequence[int] | None = None) -> list[Any]:
     """Rows of a list sent back from the edit page with a masked number unchanged keep the stored
     number ("keep what is there"); a masked number that matches nothing stored is dropped.
 
     Applies to "contacts" and "supporters" (phones) and "household" (ID numbers); other lists are
-    returned as they are. The stored numbers are decrypted only to be written back, never shown.
+    returned as they are. `rows` gives each item's row on the page, where the stored rows come first in
+    their order: a masked number keeps the number of the row it was shown in. A mask cannot tell two
+    numbers apart (every household member born in the county shows "410823************"), so
+    without `rows` a masked number is kept only when no other stored number has the same mask. The
+    stored numbers are decrypted only to be written back, never shown.
     """
     if key == "contacts":
-        stored = {c.phone_masked: c.phone_cipher for c in elder.contacts.all() if c.phone_cipher}
+        stored = [(c.phone_masked, c.phone_cipher) for c in elder.contacts.all()]
         context, attribute = CONTACT_PHONE_CONTEXT, "phone"
     elif key == "supporters":
-        stored = {s.phone_masked: s.phone_cipher for s in elder.supporters.all() if s.phone_cipher}
+        stored = [(s.phone_masked, s.phone_cipher) for s in elder.supporters.all()]
         context, attribute = CONTACT_PHONE_CONTEXT, "phone"
     elif key == "household":
-        stored = {m.id_number_masked: m.id_number_cipher for m in elder.household.all() if m.id_number_cipher}
+        stored = [(m.id_number_masked, m.id_number_cipher) for m in elder.household.all()]
         context, attribute = MEMBER_ID_CONTEXT, "id_number"
     else:
         return items
     result = []
-    for item in items:
+    for position, item in enumerate(items):
         value = getattr(item, attribute)
         if value and "*" in value:
-            item = replace(item, **{attribute: stored_value(stored[value], context) if value in stored else ""})
+            if rows is not None:
+                row = rows[position]
+                token = stored[row][1] if row < len(stored) and stored[row][0] == value else None
+            else:
+                same = [t for masked, t in stored if masked == value]
+                token = same[0] if len(same) == 1 else None
+            item = replace(item, **{attribute: stored_value(token, context) if token else ""})
         result.append(item)
     return result

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import secrets
+from dataclasses import dataclass
 from typing import Any, cast
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tanfang.accounts.models import User
 from tanfang.core.errors import NotFound, ValidationFailed
-from tanfang.core.paging import page_number, page_of, query_without_page
+from tanfang.core.paging import page_number, page_of
 from tanfang.core.roles import Permission, has_permission
 from tanfang.core.time import local_today
 from tanfang.core.xlsx import CONTENT_TYPE
+from tanfang.elders.disclosure import shows_birth_dates
 from tanfang.elders.export import export_elders
 from tanfang.elders.forms import (
     TABLES,
@@ -24,12 +29,20 @@ from tanfang.elders.forms import (
     MergeForm,
     RevealForm,
     StatusForm,
-    table_items,
+    table_rows,
 )
 from tanfang.elders.inputs import ElderInput, GroupInput
 from tanfang.elders.models import Elder
 from tanfang.elders.personal_data import may_reveal, reveal
-from tanfang.elders.selectors import ElderFilters, filter_elders, get_elder_for, timeline_of
+from tanfang.elders.selectors import (
+    ElderFilters,
+    NumberSearch,
+    filter_elders,
+    get_elder_for,
+    looks_like_number,
+    number_search,
+    timeline_of,
+)
 from tanfang.elders.services import (
     DuplicateElder,
     change_status,
@@ -47,38 +60,105 @@ def _user(request: HttpRequest) -> User:
     return cast(User, request.user)
 
 
-def _filters(request: HttpRequest) -> tuple[ElderFilterForm, ElderFilters]:
+# Searches for a whole ID or phone number, by token: the session keeps the number's blind index and mask.
+NUMBER_SEARCHES = "elders.number_searches"
+KEPT_SEARCHES = 20
+
+
+@dataclass(frozen=True)
+class _Listing:
+    form: ElderFilterForm
+    filters: ElderFilters
+    number: NumberSearch | None  # the whole number searched for, as its key and mask
+    expired: bool  # a token this session does not know: nobody is found
+    refused: bool  # a whole number came in the URL: not searched, the person is told why
+
+
+def _remember(request: HttpRequest, search: NumberSearch) -> str:
+    """Keep a number search in the session under a random token, the only thing the URL will carry."""
+    kept = dict(request.session.get(NUMBER_SEARCHES, {}))
+    token = secrets.token_urlsafe(12)
+    kept[token] = {"key": search.key, "shown": search.shown}
+    request.session[NUMBER_SEARCHES] = dict(list(kept.items())[-KEPT_SEARCHES:])
+    return token
+
+
+def _recalled(request: HttpRequest, token: str) -> NumberSearch | None:
+    kept = request.session.get(NUMBER_SEARCHES, {}).get(token) if token else None
+    return NumberSearch(key=kept["key"], shown=kept["shown"]) if kept else None
+
+
+def _listing(request: HttpRequest) -> _Listing:
     form = ElderFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
-    return form, ElderFilters(
+    q = data.get("q", "")
+    refused = looks_like_number(q)
+    token = request.GET.get("find", "")
+    number = _recalled(request, token)
+    filters = ElderFilters(
         region=data.get("region", ""),
         group=data.get("group", ""),
         status=data.get("status", ""),
         age_band=data.get("age_band", ""),
-        q=data.get("q", ""),
+        q="" if refused else q,
+        # A token this session does not know (expired, or someone else's link) finds nobody; so does a
+        # whole number in the URL, which is not searched for.
+        number=number.key if number else ("none:" if token or refused else ""),
     )
+    return _Listing(form=form, filters=filters, number=number, expired=bool(token) and number is None, refused=refused)
 
 
+def _search_url(request: HttpRequest) -> str:
+    """Where the search form's POST goes next: the list with the filters, a whole number only as a token."""
+    form = ElderFilterForm(request.POST)
+    data = form.cleaned_data if form.is_valid() else {}
+    params = {name: data[name] for name in ("region", "group", "status", "age_band") if data.get(name)}
+    q = data.get("q", "").strip()
+    if q:
+        search = number_search(q)
+        if search is not None:
+            params["find"] = _remember(request, search)
+        else:
+            params["q"] = q
+    return f"{reverse('elders:list')}?{urlencode(params)}" if params else reverse("elders:list")
+
+
+@require_http_methods(["GET", "POST"])
 def elder_list_view(request: HttpRequest) -> HttpResponse:
+    """The registry list. The search form POSTs and is redirected back here (PRG), so that a whole ID or
+    phone number is never part of a URL, a browser's history or an access log."""
     actor = _user(request)
     require_permission(actor, Permission.VIEW_ELDERS)
-    form, filters = _filters(request)
-    elders = filter_elders(actor, filters).select_related("region").prefetch_related("groups")
+    if request.method == "POST":
+        return redirect(_search_url(request))
+    listing = _listing(request)
+    if listing.refused:
+        # A whole number typed into the URL: not searched, and sent away so that no link repeats it.
+        messages.error(request, _("为保护个人信息，身份证号和电话号码不能放在网址中：请在查找框中输入后点“筛选”。"))
+        rest = _query_without(request, "q")
+        return redirect(f"{reverse('elders:list')}?{rest}" if rest else reverse("elders:list"))
+    elders = filter_elders(actor, listing.filters).select_related("region").prefetch_related("groups")
     page = page_of(elders, page=page_number(request.GET))
-    drill = region_drill(actor, filters.region or None)
+    drill = region_drill(actor, listing.filters.region or None)
     return render(
         request,
         "elders/list.html",
         {
             "page": page,
-            "filters": form,
-            "query": query_without_page(request.GET),
+            "filters": listing.form,
+            "number_search": listing.number,
+            "q_shown": listing.filters.q,  # a name searched for; a whole number is never shown back
+            "number_expired": listing.expired,
+            "query": _query_without(request),
             "drill": drill,
             "query_without_region": _query_without(request, "region"),
+            "query_without_find": _query_without(request, "find"),
             "today": local_today(),
+            "whole_birth": shows_birth_dates(actor),
             "can_edit": has_permission(actor.role, Permission.EDIT_ELDERS),
             "can_import": has_permission(actor.role, Permission.IMPORT_ELDERS),
             "can_export": has_permission(actor.role, Permission.EXPORT_ELDERS),
+            "can_print": has_permission(actor.role, Permission.VIEW_FIGURES),
         },
     )
 
@@ -91,8 +171,7 @@ def _query_without(request: HttpRequest, *names: str) -> str:
 
 
 def elder_export_view(request: HttpRequest) -> HttpResponse:
-    _form, filters = _filters(request)
-    content, count = export_elders(actor=_user(request), filters=filters)
+    content, count = export_elders(actor=_user(request), filters=_listing(request).filters)
     response = HttpResponse(content, content_type=CONTENT_TYPE)
     name = f"elders-{local_today():%Y%m%d}.xlsx"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -123,6 +202,7 @@ def _detail(request: HttpRequest, elder: Elder, revealed: dict[str, str] | None 
             "conflicts": elder.import_conflicts.filter(outcome="").select_related("batch"),
             "can_edit": has_permission(actor.role, Permission.EDIT_ELDERS),
             "can_reveal": may_reveal(actor, elder),
+            "whole_birth": may_reveal(actor, elder),
             "can_merge": has_permission(actor.role, Permission.MERGE_ELDERS),
             "status_form": StatusForm(initial={"status": elder.status, "since": local_today()}),
             "reveal_form": RevealForm(),
@@ -178,9 +258,11 @@ def _initial_rows(elder: Elder, key: str) -> list[dict[str, Any]]:
 
 def _fill_tables(data: ElderInput, formsets: dict[str, Any], elder: Elder | None) -> None:
     for key, _title, _formset, cls, first in TABLES:
-        items = table_items(formsets[key], cls, first)
+        rows = table_rows(formsets[key], cls, first)
+        items = [item for _row, item in rows]
         if elder is not None:
-            items = with_kept_numbers(elder, key, items)
+            # a masked number keeps the stored number of the row it was shown in
+            items = with_kept_numbers(elder, key, items, rows=[row for row, _item in rows])
         setattr(data, key, items)
 
 

@@ -7,6 +7,8 @@ from typing import Protocol
 
 from django.conf import settings
 
+from tanfang.core.id_numbers import mask_phone
+
 logger = logging.getLogger("tanfang.notifications")
 
 
@@ -26,7 +28,7 @@ class ConsoleChannel:
     name = "console"
 
     def send(self, phone: str, text: str) -> None:
-        logger.info("短信 → %s****%s：%s", phone[:3], phone[-4:], text)
+        logger.info("短信 → %s：%s", mask_phone(phone), text)
 
 
 class FakeChannel:

@@ -15,7 +15,7 @@ class Notification(models.Model):
     # What the message is about, e.g. "digest:visitor:12:2026-11-24": the same key is never queued twice.
     key = models.CharField(max_length=120, unique=True)
     channel = models.CharField(max_length=16)
-    recipient = models.CharField(max_length=40)  # a phone number, stored only while the row is pending
+    recipient = models.CharField(max_length=40)  # a phone number in full while pending; masked once sent or failed
     recipient_label = models.CharField(max_length=100)
     region_path = models.CharField(max_length=100)
     body = models.TextField()

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
+from tanfang.core.id_numbers import mask_phone
+from tanfang.core.logging import scrub
 from tanfang.core.time import now
 from tanfang.notifications.channels import SendError, SmsChannel, channel
 from tanfang.notifications.models import Notification
@@ -43,7 +45,11 @@ def queue(*, key: str, recipient: str, label: str, region_path: str, body: str, 
 
 
 def send_pending(sender: SmsChannel | None = None, limit: int = 500) -> int:
-    """Send pending messages. Each row is claimed under a lock, so two workers never send the same one."""
+    """Send pending messages. Each row is claimed under a lock, so two workers never send the same one.
+
+    A row keeps the full number only while it is pending: sent, or given up after MAX_ATTEMPTS
+    failures, it keeps the masked number (core.id_numbers.mask_phone) and nothing else of it.
+    """
     sender = sender or channel()
     sent = 0
     tried: list[int] = []  # a message that failed waits for the next run, not the next loop
@@ -63,14 +69,15 @@ def send_pending(sender: SmsChannel | None = None, limit: int = 500) -> int:
             try:
                 sender.send(row.recipient, row.body)
             except SendError as error:
-                row.last_error = str(error)[:300]
+                row.last_error = scrub(str(error))[:300]
                 if row.attempts >= MAX_ATTEMPTS:
                     row.state = Notification.State.FAILED
-                row.save(update_fields=["attempts", "last_error", "state"])
+                    row.recipient = mask_phone(row.recipient)  # given up: the full number is not kept
+                row.save(update_fields=["attempts", "last_error", "state", "recipient"])
                 continue
             row.state = Notification.State.SENT
             row.sent_at = now()
-            row.recipient = row.recipient[:3] + "****" + row.recipient[-4:]  # the full number is not kept once sent
+            row.recipient = mask_phone(row.recipient)  # the full number is not kept once sent
             row.save(update_fields=["attempts", "state", "sent_at", "recipient"])
             sent += 1
     return sent

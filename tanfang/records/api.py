@@ -37,6 +37,7 @@ from tanfang.records.models import ReviewState, VisitRecord
 from tanfang.records.selectors import (
     active_templates,
     elder_for_visits,
+    elder_to_record,
     elders_for_visits,
     get_record_for_review,
     get_visit_for,
@@ -289,7 +290,7 @@ def record_input(payload: RecordIn) -> RecordInput:
 )
 def create_visit(request: HttpRequest, elder_id: RecordId, payload: RecordIn) -> Status[VisitOut]:
     actor = _user(request)
-    elder = elder_for_visits(actor, elder_id)
+    elder = elder_to_record(actor, elder_id)
     data = record_input(payload)
     visit, created = submit_record(actor=actor, elder=elder, data=data)
     if created:  # everything the answer shows is in hand: no second read at the month-end peak
@@ -429,13 +430,32 @@ def list_elder_visits(request: HttpRequest, elder_id: RecordId, query: Query[Vis
     )
 
 
-@router.get("/visits/{int:visit_id}/form.pdf", summary="打印探访关爱服务记录表（A4，一式两份）")
+def _pdf(content: bytes, name: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{name}"'
+    return response
+
+
+@router.get("/visits/{int:visit_id}/form.pdf", summary="打印探访关爱服务记录表（A4，一式两份；身份证号、电话脱敏）")
 def visit_form_pdf(request: HttpRequest, visit_id: RecordId) -> HttpResponse:
     visit = get_visit_for(_user(request), visit_id)
-    content = printing.print_visits(actor=_user(request), visits=[visit])
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="visit-{visit.pk}.pdf"'
-    return response
+    return _pdf(printing.print_visits(actor=_user(request), visits=[visit]), f"visit-{visit.pk}.pdf")
+
+
+class PrintIn(Schema):
+    reason: Annotated[str, Documented(pattern=r"\S[\s\S]*\S")] = Field(
+        ..., max_length=200, description="打印完整号码的理由（至少2个字），记入审计日志"
+    )
+
+
+@router.post(
+    "/visits/{int:visit_id}/form.pdf",
+    summary="打印探访关爱服务记录表，含完整号码（需说明理由，按一次查看记入审计；仅可查看完整信息的角色）",
+)
+def print_full_visit_form(request: HttpRequest, visit_id: RecordId, payload: PrintIn) -> HttpResponse:
+    visit = get_visit_for(_user(request), visit_id)
+    content = printing.print_visits(actor=_user(request), visits=[visit], reason=payload.reason)
+    return _pdf(content, f"visit-{visit.pk}.pdf")
 
 
 def _review_rules(schema: dict[str, Any]) -> None:

@@ -11,8 +11,10 @@ Each copy is laid out to end on its own sheet: a usual record fills one A4 page.
 page (a large household, long answers) breaks deliberately before the visit, sections 5 and 6
 together on the next sheet, rather than spilling a few lines onto a nearly blank page.
 
-Full ID and phone numbers are printed only for users who may reveal them; everyone else gets the
-masked values. Every print is audited.
+A print is masked unless the person asks for full numbers and says why, once per print job (one
+request, one visit or a village's month): only a role that may reveal may ask, and the job is then
+audited like a reveal. Every print is audited. A village's month is printed by a role that sees a
+region's figures (never a visitor); a township's month only up to MAX_PRINT_VISITS records.
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ from reportlab.platypus import (
 
 from tanfang.audit.actions import Action
 from tanfang.audit.services import record_event
+from tanfang.core.errors import FieldError, ValidationFailed
+from tanfang.core.roles import Permission, RegionLevel
 from tanfang.core.scope import Actor
 from tanfang.elders.models import (
     Elder,
@@ -59,11 +63,12 @@ from tanfang.elders.models import (
     HelpingUnit,
     Subsistence,
 )
-from tanfang.elders.personal_data import FullNumbers, may_reveal, reveal_for_print
+from tanfang.elders.personal_data import FullNumbers, common_path, reveal_for_print
 from tanfang.records.formdefs import FormDefinition
 from tanfang.records.models import VisitRecord
 from tanfang.regions.models import Region
 from tanfang.regions.paths import codes_of
+from tanfang.regions.scoping import get_region_for, require_permission
 from tanfang.regions.selectors import region_names_unscoped
 from tanfang.visits.models import Method, Outcome, Visit
 
@@ -458,38 +463,92 @@ def _prefetched(visits: Iterable[Visit]) -> list[Visit]:
     return sorted(rows, key=lambda v: order[v.pk])
 
 
-PRINT_REASON = "打印探访记录表"
+COMMAND_LINE_REASON = "命令行打印探访记录表"
+MAX_PRINT_VISITS = 500  # a township's month beyond this is printed village by village
 
 
-def print_visits(*, actor: Actor | None, visits: Sequence[Visit], full: bool | None = None) -> bytes:
-    """Print visits the caller has already been allowed to see; audited. `actor=None`: the command line.
+def print_visits(*, actor: Actor | None, visits: Sequence[Visit], reason: str | None = None) -> bytes:
+    """Print visits the caller has already been allowed to see, as one print job; audited.
 
-    Numbers are printed in full for a role that may reveal them in its scope (each elder's reveal audited
-    by elders.personal_data), masked for everyone else; `full=False` asks for masked copies anyway.
+    Without a reason every number is masked, whoever asks: a masked print asks nothing. With one (the
+    person's own words, at least two characters; ValidationFailed otherwise) the numbers are printed in
+    full, for a role that may reveal them in its scope (PermissionDenied otherwise), and the job is
+    audited like a reveal: one PERSONAL_DATA_REVEALED event with the reason, the elders and the visits
+    (elders.personal_data.reveal_for_print). Every job, masked or full, is also one VISIT_FORM_PRINTED
+    event listing its visits. `actor=None` is the command line: full numbers, with COMMAND_LINE_REASON
+    unless a reason is given.
     """
     rows = _prefetched(visits)
     elders = list({v.elder_id: v.elder for v in rows}.values())
-    if full is None:
-        full = actor is None or all(may_reveal(actor, e) for e in elders)
-    numbers = reveal_for_print(actor=actor, elders=elders, reason=PRINT_REASON) if full and elders else None
+    if actor is None and reason is None:
+        reason = COMMAND_LINE_REASON
+    full = reason is not None
+    numbers = (
+        reveal_for_print(actor=actor, elders=elders, reason=reason or "", visits=[v.pk for v in rows]) if full else None
+    )
     content = render(rows, numbers=numbers)
+    details: dict[str, Any] = {"visits": [v.pk for v in rows][:MAX_PRINT_VISITS], "count": len(rows), "full": full}
+    if full:
+        details["reason"] = (reason or "").strip()[:200]
     with transaction.atomic():
         record_event(
             actor=actor,
             action=Action.VISIT_FORM_PRINTED,
-            subject=rows[0].elder if len(rows) == 1 else None,
-            region_path=rows[0].region_path if rows else None,
-            details={"visits": [v.pk for v in rows][:500], "count": len(rows), "full": full},
+            subject=rows[0].elder if len(elders) == 1 else None,
+            region_path=common_path([v.region_path for v in rows]) if rows else None,
+            details=details,
         )
     return content
 
 
-def visits_of_village_month(village: Region, year: int, month: int) -> list[Visit]:
-    """A village's visits and attempts of a month, in the order they happened."""
+def month_span(year: int, month: int) -> tuple[dt.date, dt.date]:
+    """The first day of the month and the first day of the next."""
     first = dt.date(year, month, 1)
-    following = dt.date(year + (month == 12), month % 12 + 1, 1)
-    return list(
-        Visit.objects.filter(region_path__startswith=village.path, day__gte=first, day__lt=following).order_by(
-            "day", "occurred_at", "pk"
-        )
+    return first, dt.date(year + (month == 12), month % 12 + 1, 1)
+
+
+def visits_of_village_month(region: Region, year: int, month: int) -> list[Visit]:
+    """A village's visits and attempts of a month, in the order they happened; or a township's, up to
+    MAX_PRINT_VISITS. Unchecked: the caller has the right (`visits_for_month_print`, or the command line).
+
+    Raises ValidationFailed for a region above a township, and for a township's month past the bound,
+    saying how many records it has and to print village by village.
+    """
+    if region.level not in (RegionLevel.VILLAGE, RegionLevel.TOWNSHIP):
+        raise ValidationFailed(errors=[FieldError("region", _("请选择一个村（社区），或一个乡镇（街道）"))])
+    first, following = month_span(year, month)
+    visits = Visit.objects.filter(region_path__startswith=region.path, day__gte=first, day__lt=following)
+    if region.level == RegionLevel.TOWNSHIP:
+        count = visits.count()
+        if count > MAX_PRINT_VISITS:
+            message = _("该乡镇本月共有 %(n)d 条探访记录，超过一次打印上限 %(max)d 条，请按村打印") % {
+                "n": count,
+                "max": MAX_PRINT_VISITS,
+            }
+            raise ValidationFailed(errors=[FieldError("region", message)])
+    return list(visits.order_by("day", "occurred_at", "pk"))
+
+
+def region_for_month_print(actor: Actor, code: str) -> Region:
+    """The region whose month the actor would print: PermissionDenied without VIEW_FIGURES (a visitor),
+    NotFound outside the scope."""
+    require_permission(actor, Permission.VIEW_FIGURES)
+    return get_region_for(actor, code)
+
+
+def visits_for_month_print(*, actor: Actor, region: Region, year: int, month: int) -> list[Visit]:
+    """The visits of a village's (or a township's) month, for a role that may see a region's figures.
+
+    The region comes from `regions.scoping.get_region_for`, so it is inside the actor's scope. A role
+    without VIEW_FIGURES (a visitor, who sees only its own elders) raises PermissionDenied; see
+    `visits_of_village_month` for the rest.
+    """
+    require_permission(actor, Permission.VIEW_FIGURES)
+    return visits_of_village_month(region, year, month)
+
+
+def print_month(*, actor: Actor, region: Region, year: int, month: int, reason: str | None = None) -> bytes:
+    """Print a village's (or a township's) month as one job: `visits_for_month_print`, then `print_visits`."""
+    return print_visits(
+        actor=actor, visits=visits_for_month_print(actor=actor, region=region, year=year, month=month), reason=reason
     )

@@ -20,15 +20,18 @@ from tanfang.accounts.models import User
 from tanfang.core.errors import DomainError, FieldError, NotFound, PermissionDenied, ValidationFailed
 from tanfang.core.id_numbers import Sex
 from tanfang.core.paging import page_number, page_of
+from tanfang.core.roles import Permission, has_permission
 from tanfang.core.time import LOCAL_TZ, local_today, now
 from tanfang.elders.inputs import AssistanceInput, ContactInput, MemberInput
 from tanfang.elders.models import Elder, HelpingUnit
+from tanfang.elders.personal_data import may_reveal
 from tanfang.elders.services import assistance_inputs, contact_inputs, household_inputs
 from tanfang.records import images, printing
 from tanfang.records.formdefs import describe
 from tanfang.records.models import ReviewState
 from tanfang.records.selectors import (
     elder_for_visits,
+    elder_to_record,
     get_record_for_review,
     get_visit_for,
     last_record,
@@ -38,7 +41,6 @@ from tanfang.records.selectors import (
 )
 from tanfang.records.services import Checkin, RecordInput, review_record, submit_record, template_for
 from tanfang.records.verification import flag_message
-from tanfang.regions.scoping import get_region_for
 from tanfang.visitors.selectors import is_paired
 from tanfang.visits.models import Method, Outcome
 
@@ -276,7 +278,7 @@ def _input_from_post(request: HttpRequest, elder: Elder, template: Any) -> Recor
 @require_http_methods(["GET", "POST"])
 def new_visit(request: HttpRequest, elder_id: int) -> HttpResponse:
     """Record a visit on a phone: every item of the form, last time's answers beside them."""
-    elder = _elder(request, elder_id)
+    elder = elder_to_record(_user(request), elder_id)
     template = template_for(elder.region_path)
     previous = last_record(elder)
     errors: list[FieldError] = []
@@ -348,6 +350,7 @@ def visit_detail(request: HttpRequest, visit_id: int) -> HttpResponse:
             },
             "saved_elder": request.GET.get("saved", ""),
             "can_review": record is not None and _can_review(request, record),
+            "can_reveal": may_reveal(_user(request), visit.elder),
             "review_states": [s for s in ReviewState.choices if s[0] not in ("", ReviewState.PENDING)],
             "methods": Method.choices,
         },
@@ -372,23 +375,75 @@ def elder_visits(request: HttpRequest, elder_id: int) -> HttpResponse:
     return render(request, "records/elder_visits.html", {"elder": elder, "page": page})
 
 
-def village_forms(request: HttpRequest, code: str) -> HttpResponse:
-    """A village's records of a month as one PDF, each in duplicate."""
+def _pdf(content: bytes, name: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{name}"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def visit_form(request: HttpRequest, visit_id: int) -> HttpResponse:
+    """A visit's printed form: masked for a GET; in full for a POST that says why (one print job)."""
     user = _user(request)
-    region = get_region_for(user, code)
-    match = MONTH.match(request.GET.get("month", ""))
+    visit = get_visit_for(user, visit_id)
+    reason = request.POST.get("reason", "") if request.method == "POST" else None
+    return _pdf(printing.print_visits(actor=user, visits=[visit], reason=reason), f"visit-{visit.pk}.pdf")
+
+
+def _month(value: str) -> tuple[int, int]:
+    match = MONTH.match(value)
     today = local_today()
     year, month = (int(match[1]), int(match[2])) if match else (today.year, today.month)
     if not 1 <= month <= 12:
         raise NotFound()
-    visits = printing.visits_of_village_month(region, year, month)
-    content = printing.print_visits(actor=user, visits=visits)
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="forms-{code}-{year}-{month:02d}.pdf"'
-    return response
+    return year, month
+
+
+def village_print(request: HttpRequest, code: str) -> HttpResponse:
+    """The page that prints a village's (or a township's) month: masked, or in full with a reason."""
+    region = printing.region_for_month_print(_user(request), code)
+    year, month = _month(request.GET.get("month", ""))
+    return _print_page(request, region, year, month)
+
+
+def _print_page(
+    request: HttpRequest, region: Any, year: int, month: int, errors: list[FieldError] | None = None
+) -> HttpResponse:
+    user = _user(request)
+    return render(
+        request,
+        "records/print.html",
+        {
+            "region": region,
+            "month": f"{year:04d}-{month:02d}",
+            "can_reveal": has_permission(user.role, Permission.REVEAL_PERSONAL_DATA),
+            "limit": printing.MAX_PRINT_VISITS,
+            "errors": errors or [],
+            "reason": request.POST.get("reason", ""),
+        },
+        status=422 if errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def village_forms(request: HttpRequest, code: str) -> HttpResponse:
+    """A village's (or a township's) records of a month as one PDF, each in duplicate: masked for a GET,
+    in full for a POST that says why. A township's month past the print bound is refused on the page."""
+    user = _user(request)
+    region = printing.region_for_month_print(user, code)
+    params = request.POST if request.method == "POST" else request.GET
+    year, month = _month(params.get("month", ""))
+    reason = params.get("reason", "") if request.method == "POST" else None
+    try:
+        content = printing.print_month(actor=user, region=region, year=year, month=month, reason=reason)
+    except ValidationFailed as error:
+        return _print_page(request, region, year, month, errors=error.errors)
+    return _pdf(content, f"forms-{code}-{year}-{month:02d}.pdf")
 
 
 def review_list(request: HttpRequest) -> HttpResponse:
+    if not has_permission(_user(request).role, Permission.REVIEW_VISITS):
+        raise PermissionDenied()
     page = page_of(review_queue(_user(request)), page=page_number(request.GET), page_size=30)
     rows = [(r, [flag_message(f) for f in r.flags]) for r in page.items]
     return render(request, "records/review.html", {"page": page, "rows": rows})

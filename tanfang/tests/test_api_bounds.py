@@ -37,6 +37,8 @@ ID_ROUTES = [
     ("post", "/api/v1/visits/{id}/review", {"outcome": "confirmed"}),
     ("get", "/api/v1/visits/{id}", None),
     ("get", "/api/v1/visits/{id}/form.pdf", None),
+    ("post", "/api/v1/visits/{id}/form.pdf", {"reason": "存档备查"}),
+    ("post", "/api/v1/users/{id}/reset-two-factor", None),
     ("get", "/api/v1/users/{id}", None),
     ("patch", "/api/v1/users/{id}", {"display_name": "改名"}),
     ("post", "/api/v1/users/{id}/unlock", None),

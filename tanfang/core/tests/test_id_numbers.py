@@ -9,11 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tanfang.core.id_numbers import (
+    MIN_CANDIDATES,
     CitizenId,
     IdNumberError,
     Sex,
     age_on,
     check_character,
+    looks_like_id_number,
     make_citizen_id,
     mask_id_number,
     mask_phone,
@@ -334,12 +336,12 @@ def test_make_citizen_id_refuses_bad_arguments(
 # --- masking -------------------------------------------------------------------------
 
 
-def test_mask_id_number_shows_four_at_each_end() -> None:
+def test_mask_id_number_shows_the_region_code_only() -> None:
     # given an 18-character number
     # when it is masked
-    # then the middle ten are stars
-    assert mask_id_number("410823195003011234") == "4108**********1234"
-    assert mask_id_number(STANDARD_SAMPLE) == "1101**********002X"
+    # then the birth date, the sequence and the check character are stars
+    assert mask_id_number("410823195003011234") == "410823************"
+    assert mask_id_number(STANDARD_SAMPLE) == "110105************"
 
 
 @pytest.mark.parametrize(
@@ -348,35 +350,127 @@ def test_mask_id_number_shows_four_at_each_end() -> None:
         ("", "****"),
         ("1", "****"),
         ("1234567", "****"),
-        ("12345678", "12****78"),
-        ("123456789012345", "123*********345"),  # first-generation 15-digit numbers
-        ("1234567890123456", "1234********3456"),
+        ("12345678", "12******"),
+        ("123456789012345", "12345**********"),  # first-generation 15-digit numbers
+        ("41082319480315002167", "410823**************"),  # a disability certificate: ID number + 2
     ],
 )
-def test_mask_id_number_never_shows_more_than_half(number: str, masked: str) -> None:
+def test_mask_id_number_shows_at_most_six_and_never_more_than_a_third(number: str, masked: str) -> None:
     # given numbers of unusual length
     # when masked
-    # then at most half of the characters are shown
+    # then at most the first six characters and a third of them are shown
     assert mask_id_number(number) == masked
-    assert sum(c != "*" for c in masked) <= len(number) / 2
+    assert sum(c != "*" for c in masked) <= min(6, len(number) / 3)
+
+
+def test_masking_a_masked_number_shows_no_more() -> None:
+    # given a mask of the old style, which showed the last four
+    # when it is masked again
+    # then only its first characters stay, and the new style is unchanged
+    assert mask_id_number("4108**********1234") == "4108**************"
+    assert mask_id_number("410823************") == "410823************"
+
+
+def id_candidates(masked: str, *, birth_year: int, sex: Sex) -> int:
+    """How many valid numbers agree with a mask, a birth year and a sex: every day of the year, every
+    sequence of the right parity, the check character computed, each compared with the shown characters."""
+    count = 0
+    day = dt.date(birth_year, 1, 1)
+    while day.year == birth_year:
+        for sequence in range(1 if sex == Sex.MALE else 0, 1000, 2):
+            number = make_citizen_id(masked[:6], day, sequence)
+            if all(shown in ("*", actual) for shown, actual in zip(masked, number, strict=True)):
+                count += 1
+        day += dt.timedelta(days=1)
+    return count
+
+
+@pytest.mark.parametrize(
+    ("number", "sex", "expected"),
+    [
+        (make_citizen_id("410823", dt.date(1950, 3, 1), 123), Sex.MALE, 365 * 500),
+        (make_citizen_id("410823", dt.date(1944, 2, 29), 36), Sex.FEMALE, 366 * 500),
+    ],
+)
+def test_a_masked_id_number_with_birth_year_and_sex_leaves_at_least_10000_numbers(
+    number: str, sex: Sex, expected: int
+) -> None:
+    # given what a role that may not reveal is shown: the mask, the birth year and the sex
+    masked = mask_id_number(number)
+
+    # when every valid number that agrees with them is counted
+    count = id_candidates(masked, birth_year=int(number[6:10]), sex=sex)
+
+    # then the county's whole year remains
+    assert count == expected >= MIN_CANDIDATES
+
+
+def phone_candidates(masked: str) -> int:
+    """How many digit strings agree with a phone mask: ten for every hidden digit."""
+    return 10 ** masked.count("*") if masked else 0
 
 
 @pytest.mark.parametrize(
     ("phone", "masked"),
     [
-        ("13812345678", "138****5678"),
+        ("13812345678", "138*****678"),
         ("", ""),
         ("110", "***"),
-        ("12345678", "12****78"),
-        ("037112345678", "037*******78"),
-        ("0371-12345678", "037********78"),
+        ("12345", "*****"),
+        ("123456", "1*****"),
+        ("7654321", "76*****"),
+        ("12345678", "123*****"),
+        ("037112345678", "037******678"),
+        ("0371-12345678", "037*-*****678"),
+        ("0371-1234567-801", "037*-*******-801"),
     ],
 )
-def test_mask_phone(phone: str, masked: str) -> None:
+def test_mask_phone_hides_at_least_five_digits(phone: str, masked: str) -> None:
     # given a mobile number, or a phone number of another length
     # when masked
-    # then a mobile shows 3 + 4 digits, anything else at most 3 + 2
+    # then at most 3 digits show at each end and at least 5 (or all) stay hidden
     assert mask_phone(phone) == masked
+    if phone:
+        assert phone_candidates(masked) >= min(MIN_CANDIDATES, 10 ** len(phone))
+
+
+@settings(max_examples=200)
+@given(st.text(alphabet="0123456789-", min_size=1, max_size=20))
+def test_a_phone_mask_hides_five_digits_or_all_of_them(phone: str) -> None:
+    # given any string of digits and hyphens
+    # when masked
+    masked = mask_phone(phone)
+
+    # then it keeps its length, and at least five digits (all of a shorter number) are hidden
+    digits = sum(c.isdigit() for c in phone)
+    hidden = sum(c.isdigit() and m == "*" for c, m in zip(phone, masked, strict=True))
+    assert hidden >= min(digits, 5)
+
+
+def test_a_mobile_mask_leaves_100000_numbers() -> None:
+    # given an 11-digit mobile number: the old mask "138****5678" left exactly 10^4
+    # when masked
+    masked = mask_phone("13812345678")
+
+    # then five digits are hidden
+    assert phone_candidates(masked) == 100_000
+
+
+@pytest.mark.parametrize(
+    ("text", "looks"),
+    [
+        ("410823195003011234", True),
+        ("41082319500301123x", True),
+        ("４１０８２３１９５００３０１１２３４", True),
+        ("410823 19500301 1234", True),
+        ("410823195003011235", True),  # a wrong check character is still a number: kept out of URLs too
+        ("41082319500301123", False),
+        ("王秀英", False),
+        ("13812345678", False),
+    ],
+)
+def test_looks_like_id_number(text: str, looks: bool) -> None:
+    assert looks_like_id_number(text) is looks
 
 
 # --- ages ----------------------------------------------------------------------------

@@ -3,33 +3,47 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django import template
+from django.core.exceptions import FieldDoesNotExist
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from tanfang.core.id_numbers import age_on
-from tanfang.elders.inputs import is_old_old as _is_old_old
+from tanfang.core.id_numbers import mask_id_number
+from tanfang.elders.disclosure import BirthShown, birth_shown
+from tanfang.elders.models import Elder
 
 register = template.Library()
 
 
 @register.simple_tag
-def age(birth_date: dt.date, today: dt.date) -> int:
-    return age_on(birth_date, today)
-
-
-@register.filter
-def is_old_old(birth_date: dt.date, today: dt.date) -> bool:
-    return _is_old_old(birth_date, today)
+def birth(birth_date: dt.date, today: dt.date, whole: bool) -> BirthShown:
+    """The birth as the page may show it: `whole` for a role that may reveal (elders.disclosure)."""
+    return birth_shown(birth_date, today, whole=bool(whole))
 
 
 @register.filter
 def yes_no(value: bool | None) -> str:
-    from django.utils.translation import gettext as _
-
     if value is None:
         return "—"
     return _("是") if value else _("否")
+
+
+_WHOLE_DATE = re.compile(r"^(\d{4})-\d{2}-\d{2}$")
+
+
+@register.filter
+def audited_value(value: object, name: str) -> object:
+    """A value of an elder's audit entry as the history shows it: a birth date by its year, an ID
+    number by its region code, whatever older entries hold (masks once showed the last four)."""
+    if isinstance(value, str):
+        if name == "birth_date":
+            whole = _WHOLE_DATE.match(value)
+            return f"{whole[1]}-**-**" if whole else value
+        if name in ("id_number_masked", "disability_certificate_masked"):
+            return mask_id_number(value) if value else value
+    return value
 
 
 _LIST_LABELS = {
@@ -48,10 +62,6 @@ _LIST_LABELS = {
 @register.filter
 def elder_field_label(name: str) -> str:
     """The Chinese label of an audited elder field, e.g. id_number_masked → 公民身份号码."""
-    from django.core.exceptions import FieldDoesNotExist
-
-    from tanfang.elders.models import Elder
-
     if name in _LIST_LABELS:
         return str(_LIST_LABELS[name])
     try:

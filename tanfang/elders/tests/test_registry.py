@@ -106,8 +106,8 @@ def test_registering_stores_personal_data_encrypted_and_masked(tree, officer_cou
     elder = register_elder(actor=officer_county_north, data=data)
 
     elder.refresh_from_db()
-    assert elder.id_number_masked == data.id_number[:4] + "*" * 10 + data.id_number[-4:]
-    assert elder.phone_masked == "138****8000"
+    assert elder.id_number_masked == data.id_number[:6] + "*" * 12
+    assert elder.phone_masked == "138*****000"
     assert data.id_number.encode() not in bytes(elder.id_number_cipher)
     assert elder.phone_cipher is not None and b"13800138000" not in bytes(elder.phone_cipher)
     assert len(elder.id_number_index) == 64
@@ -127,12 +127,15 @@ def test_every_section_is_kept_and_the_creation_is_audited(tree, officer_county_
     elder = register_elder(actor=officer_county_north, data=data)
 
     assert sorted(elder.groups.values_list("group", flat=True)) == ["disabled", "living_alone"]
-    assert elder.contacts.get().phone_masked == "139****5678"
+    assert elder.contacts.get().phone_masked == "139*****678"
     assert elder.household.get().relation_to_head == "户主"
     assert elder.status_changes.get().status == Status.ACTIVE
     event = AuditEvent.objects.get(action="elder.created", subject_id=str(elder.pk))
     assert event.changes["name"] == {"old": None, "new": "孙八"}
     assert data.id_number not in str(event.changes)  # only the masked number is audited
+    assert event.changes["id_number_masked"] == {"old": None, "new": "410823************"}
+    assert event.changes["birth_date"] == {"old": None, "new": "1948-**-**"}  # the year alone
+    assert "1948-03-15" not in str(event.changes) and "13912345678" not in str(event.changes)
 
 
 def test_a_duplicate_inside_scope_links_to_the_existing_record(tree, officer_county_north):

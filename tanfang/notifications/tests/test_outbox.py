@@ -9,7 +9,7 @@ import time_machine
 
 from tanfang.core.time import LOCAL_TZ
 from tanfang.devtools.factories import make_elder, record_test_visit
-from tanfang.notifications.channels import fake_channel
+from tanfang.notifications.channels import SendError, fake_channel
 from tanfang.notifications.models import Notification
 from tanfang.notifications.services import send_pending
 from tanfang.schedule.digest import queue_daily_digests
@@ -64,7 +64,7 @@ def test_a_digest_is_queued_as_a_row_then_sent_once(owed):
     # then the visitor got one message, and the row no longer holds the full number
     assert owed.sent == [("13812345678", row.body)]
     row.refresh_from_db()
-    assert row.state == "sent" and row.recipient == "138****5678"
+    assert row.state == "sent" and row.recipient == "138*****678"
 
 
 def test_nobody_with_nothing_owed_gets_a_message(owed):
@@ -80,6 +80,7 @@ def test_a_failed_send_stays_pending_and_is_retried(owed):
     assert send_pending() == 0
     row = Notification.objects.get()
     assert (row.state, row.attempts, row.last_error) == ("pending", 1, "网关超时")
+    assert row.recipient == "13812345678"  # still to be sent: the number is needed
 
     assert send_pending() == 1
     assert len(owed.sent) == 1
@@ -94,3 +95,36 @@ def test_after_five_failures_a_message_is_marked_failed(owed):
 
     assert Notification.objects.get().state == "failed"
     assert owed.sent == []
+
+
+def test_a_message_given_up_keeps_no_full_number(owed):
+    # given a digest in the outbox, and a gateway that fails every time
+    queue_daily_digests(TODAY)
+    owed.fail_next = 5
+
+    # when the outbox is sent until the message is given up
+    for _ in range(5):
+        send_pending()
+
+    # then the row is failed and holds the masked number only, and nothing more is tried
+    row = Notification.objects.get()
+    assert (row.state, row.attempts, row.recipient) == ("failed", 5, "138*****678")
+    assert send_pending() == 0 and owed.sent == []
+
+
+def test_a_gateway_error_naming_the_number_is_stored_masked(owed):
+    # given a gateway whose error message repeats the recipient's number
+    queue_daily_digests(TODAY)
+
+    class Echoing:
+        name = "fake"
+
+        def send(self, phone: str, text: str) -> None:
+            raise SendError(f"号码 {phone} 无法送达")
+
+    # when the send fails
+    send_pending(Echoing())
+
+    # then the error is kept without the number
+    row = Notification.objects.get()
+    assert row.state == "pending" and "13812345678" not in row.last_error

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from tanfang.core.errors import NotFound
+from tanfang.core.errors import DomainError, NotFound
 from tanfang.records import printing
 from tanfang.records.selectors import get_visit_unscoped
 from tanfang.regions.selectors import get_region_unscoped
@@ -42,7 +42,10 @@ class Command(BaseCommand):
             match = re.fullmatch(r"(\d{4})-(\d{2})", options["month"] or "")
             if match is None or not 1 <= int(match[2]) <= 12:
                 raise CommandError("请用 --month YYYY-MM 指定月份")
-            visits = printing.visits_of_village_month(region, int(match[1]), int(match[2]))
+            try:
+                visits = printing.visits_of_village_month(region, int(match[1]), int(match[2]))
+            except DomainError as error:  # a county, or a township past the bound: say why
+                raise CommandError(error.message) from None
             if not visits:
                 raise CommandError(f"{region.name} {options['month']} 没有探访记录")
         content = printing.print_visits(actor=None, visits=visits)
