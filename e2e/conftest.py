@@ -113,7 +113,7 @@ def officer_boai(tree: Tree) -> User:
 
 @pytest.fixture
 def admin_henan(tree: Tree) -> User:
-    return make_user("admin_henan", Role.ADMIN, [tree.henan], display_name="系统管理员")
+    return make_user("admin_henan", Role.SYSTEM_ADMIN, [tree.henan], display_name="系统管理员")
 
 
 # --- page helpers ------------------------------------------------------------------------

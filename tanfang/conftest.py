@@ -44,7 +44,17 @@ def south(tree: Tree) -> Region:
 
 @pytest.fixture
 def admin_province(tree: Tree) -> User:
-    return make_user("admin_henan", Role.ADMIN, [tree.henan], display_name="系统管理员")
+    return make_user("admin_henan", Role.SYSTEM_ADMIN, [tree.henan], display_name="系统管理员")
+
+
+@pytest.fixture
+def security_admin(tree: Tree) -> User:
+    return make_user("secadmin_henan", Role.SECURITY_ADMIN, [tree.henan], display_name="安全管理员")
+
+
+@pytest.fixture
+def audit_admin(tree: Tree) -> User:
+    return make_user("auditor_henan", Role.AUDIT_ADMIN, [tree.henan], display_name="审计管理员")
 
 
 @pytest.fixture

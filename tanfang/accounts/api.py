@@ -15,12 +15,14 @@ from tanfang.accounts.services import (
     create_user,
     issue_token,
     log_in,
+    reset_two_factor,
     revoke_token,
     unlock_user,
     update_user,
 )
 from tanfang.accounts.user_filters import filter_users
 from tanfang.core.api_params import REGION_CODE_PATTERN, Documented, PageNumber, PageSize, RecordId
+from tanfang.core.client_ip import client_ip
 from tanfang.core.paging import page_of
 from tanfang.core.roles import Role
 from tanfang.core.time import now
@@ -32,10 +34,6 @@ RegionCodeText = Annotated[str, Documented(pattern=REGION_CODE_PATTERN)]  # look
 
 def user_of(request: HttpRequest) -> User:
     return cast(User, request.user)
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
 
 class RegionRef(Schema):
@@ -65,8 +63,8 @@ class UserOut(Schema):
             username=user.username,
             display_name=user.display_name,
             role=user.role,
-            role_label=str(Role(user.role).label) if user.role in Role.values else user.role,
-            phone=user.phone,
+            role_label=user.role_label,
+            phone=user.phone_masked,
             organisation=user.organisation,
             is_active=user.is_active,
             locked=bool(user.locked_until and user.locked_until > now()),
@@ -78,6 +76,7 @@ class UserOut(Schema):
 class TokenIn(Schema):
     username: str = Field(..., max_length=150)
     password: str = Field(..., max_length=200)
+    otp: str = Field("", max_length=20, description="已启用两步验证的账号：验证器上的 6 位验证码，或一个恢复码")
     name: str = Field("", max_length=100, description="令牌用途，例如设备名称")
 
 
@@ -87,9 +86,15 @@ class TokenOut(Schema):
     user: UserOut
 
 
-@router.post("/auth/token", auth=None, response={201: TokenOut}, summary="用用户名和密码换取接口令牌")
+@router.post(
+    "/auth/token",
+    auth=None,
+    response={201: TokenOut},
+    summary="用用户名、密码（和两步验证码）换取接口令牌",
+    description="已启用两步验证的账号须同时提供 otp；须修改初始密码或须启用两步验证的账号不签发令牌。",
+)
 def create_token(request: HttpRequest, payload: TokenIn) -> Status[TokenOut]:
-    user = log_in(username=payload.username, password=payload.password, ip_address=client_ip(request))
+    user = log_in(username=payload.username, password=payload.password, otp=payload.otp, ip_address=client_ip(request))
     token, raw = issue_token(user=user, name=payload.name, ip_address=client_ip(request))
     return Status(201, TokenOut(token=raw, expires_at=token.expires_at, user=UserOut.of(user)))
 
@@ -144,7 +149,7 @@ class UserCreateIn(Schema):
         ..., max_length=200, description="初始密码：至少10个字符，不能是常见密码或与用户名相近；首次登录须修改"
     )
     display_name: str = Field(..., min_length=1, max_length=50)
-    role: Role
+    role: Role | None = Field(None, description="不填：待授权，由安全管理员授予角色")
     region_codes: list[RegionCodeText] = Field(..., min_length=1)
     phone: str = Field("", max_length=20)
     organisation: str = Field("", max_length=100)
@@ -159,7 +164,7 @@ def create_user_endpoint(request: HttpRequest, payload: UserCreateIn) -> Status[
         password=payload.password,
         data=UserInput(
             display_name=payload.display_name,
-            role=payload.role,
+            role=payload.role or "",
             region_codes=payload.region_codes,
             phone=payload.phone,
             organisation=payload.organisation,
@@ -192,7 +197,7 @@ def patch_user(request: HttpRequest, user_id: RecordId, payload: UserPatchIn) ->
         display_name=payload.display_name if payload.display_name is not None else user.display_name,
         role=payload.role if payload.role is not None else user.role,
         region_codes=payload.region_codes if payload.region_codes is not None else current,
-        phone=payload.phone if payload.phone is not None else user.phone,
+        phone=payload.phone or "",  # "" keeps the number there is
         organisation=payload.organisation if payload.organisation is not None else user.organisation,
         is_active=payload.is_active if payload.is_active is not None else user.is_active,
     )
@@ -204,4 +209,12 @@ def unlock_user_endpoint(request: HttpRequest, user_id: RecordId) -> UserOut:
     actor = user_of(request)
     user = get_user_for(actor, user_id)
     unlock_user(actor=actor, user=user)
+    return UserOut.of(user, actor)
+
+
+@router.post("/users/{user_id}/reset-two-factor", response=UserOut, summary="重置两步验证（安全管理员）")
+def reset_two_factor_endpoint(request: HttpRequest, user_id: RecordId) -> UserOut:
+    actor = user_of(request)
+    user = get_user_for(actor, user_id)
+    reset_two_factor(actor=actor, user=user)
     return UserOut.of(user, actor)

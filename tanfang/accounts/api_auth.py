@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja.security import HttpBearer, SessionAuth
 
 from tanfang.accounts.services import user_for_token
+from tanfang.accounts.two_factor import needs_enrolment
 from tanfang.core.api_errors import not_authenticated_response
 
 
@@ -24,11 +25,11 @@ class TokenAuth(HttpBearer):
 
 
 class ActiveSessionAuth(SessionAuth):
-    """The log-in session, refused while the user still has to change an initial password."""
+    """The log-in session, refused while the user still has to change an initial password or enrol a second factor."""
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         user = super().authenticate(request, key)
-        if user is None or getattr(user, "must_change_password", False):
+        if user is None or getattr(user, "must_change_password", False) or needs_enrolment(user):
             return None
         return user
 

@@ -11,7 +11,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from tanfang.core.errors import ValidationFailed
-from tanfang.core.roles import Role
+from tanfang.core.roles import NO_ROLE_LABEL, Role
 
 _INPUT = {"class": "form-control"}
 # Built per request, so the rules are described in the language the user chose.
@@ -43,6 +43,19 @@ class LoginForm(BootstrapForm):
         label=_("密码"),
         max_length=200,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password", **_INPUT}),
+    )
+
+
+class SecondStepForm(BootstrapForm):
+    code = forms.CharField(
+        label=_("验证码"),
+        max_length=20,
+        help_text=_(
+            "验证器（如微信小程序、手机自带或其他身份验证器应用）上显示的 6 位数字；手机丢失时可输入一个恢复码"
+        ),
+        widget=forms.TextInput(
+            attrs={"autofocus": True, "autocomplete": "one-time-code", "inputmode": "text", "spellcheck": "false"}
+        ),
     )
 
 
@@ -84,14 +97,17 @@ class UserForm(BootstrapForm):
     )
     is_active = forms.BooleanField(label=_("启用"), required=False, initial=True)
 
-    def __init__(self, *args: Any, roles: list[Role], editing: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, roles: list[str], editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         role_field = self.fields["role"]
         assert isinstance(role_field, forms.ChoiceField)
-        role_field.choices = [(r.value, r.label) for r in roles]
+        role_field.required = False
+        role_field.choices = [(r, Role(r).label if r else NO_ROLE_LABEL) for r in roles]
         if editing:
             del self.fields["password"]
             self.fields["username"].disabled = True
+            phone = self.fields["phone"]
+            phone.help_text = _("不修改请留空：号码加密保存，不在页面显示")
         else:
             del self.fields["is_active"]
 

@@ -11,6 +11,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from tanfang.accounts.two_factor import needs_enrolment
+
 # The only paths anyone may reach without logging in. The API authenticates itself
 # (deny by default too) and answers 401 in JSON rather than redirecting.
 PUBLIC_PREFIXES = ("/healthz", "/accounts/login/", "/i18n/setlang/", "/static/")
@@ -34,9 +36,12 @@ class LoginRequiredMiddleware:
         user = request.user
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
-        change_url = reverse("accounts:password_change")
-        if getattr(user, "must_change_password", False) and path not in (change_url, reverse("accounts:logout")):
+        change_url, logout_url = reverse("accounts:password_change"), reverse("accounts:logout")
+        if getattr(user, "must_change_password", False) and path not in (change_url, logout_url):
             return redirect(change_url)
+        enrol_url = reverse("accounts:enrol")
+        if path not in (enrol_url, logout_url) and needs_enrolment(user):
+            return redirect(enrol_url)
         return self.get_response(request)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -12,33 +13,62 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
-from tanfang.accounts.errors import AccountLocked, InvalidCredentials
-from tanfang.accounts.models import ApiToken, User
-from tanfang.accounts.selectors import require_may_manage
+from tanfang.accounts.errors import (
+    InvalidCredentials,
+    LoginThrottled,
+    PasswordChangeRequired,
+    SecondFactorRequired,
+)
+from tanfang.accounts.models import PHONE_CONTEXT, ApiToken, User
+from tanfang.accounts.secrets import phone_of
+from tanfang.accounts.selectors import failed_log_ins_from, require_may_manage
+from tanfang.accounts.two_factor import (
+    count_failure,
+    is_enrolled,
+    needs_enrolment,
+    remove_two_factor,
+    verify_second_factor,
+)
 from tanfang.audit.actions import Action
 from tanfang.audit.services import diff, record_event, snapshot
+from tanfang.core.crypto import field_cipher
 from tanfang.core.errors import FieldError, PermissionDenied, ValidationFailed
-from tanfang.core.roles import ROLE_REGION_LEVELS, Permission, Role, may_manage_role
+from tanfang.core.id_numbers import mask_phone
+from tanfang.core.roles import ADMIN_ROLES, NO_ROLE, ROLE_REGION_LEVELS, Permission, RegionLevel, Role, may_give_role
 from tanfang.core.time import now
+from tanfang.notifications.services import queue, sending_channel
 from tanfang.regions.models import Region, UserRegion
 from tanfang.regions.scoping import get_region_for, require_permission
 from tanfang.regions.selectors import find_region_unscoped
 
-_USER_FIELDS = ("username", "display_name", "role", "phone", "organisation", "is_active")
+_USER_FIELDS = ("username", "display_name", "role", "phone_masked", "organisation", "is_active")
+_PHONE = re.compile(r"\+?[0-9]{5,20}")
 
 
 # --- log-in ------------------------------------------------------------------------------
 
 
-def log_in(*, username: str, password: str, ip_address: str | None = None) -> User:
-    """Check a username and password, locking the account after repeated failures.
+@dataclass(frozen=True)
+class PasswordChecked:
+    """The first step of a log-in passed; `second_factor` says whether a code must follow."""
 
-    After TANFANG_LOGIN_MAX_FAILURES wrong passwords in a row the account is locked for
-    TANFANG_LOGIN_LOCK_MINUTES; while locked even the right password is refused. Every
-    attempt is audited. Raises InvalidCredentials or AccountLocked.
+    user: User
+    second_factor: bool
+
+
+def check_password_step(*, username: str, password: str, ip_address: str | None = None) -> PasswordChecked:
+    """Check a username and password: the first step of every log-in.
+
+    Refused with one answer for an unknown user, a wrong password, an inactive account or a
+    locked one (InvalidCredentials); after TANFANG_LOGIN_MAX_FAILURES failures in a row (wrong
+    passwords and wrong codes together) the account is locked for TANFANG_LOGIN_LOCK_MINUTES.
+    Too many failures from one client IP are refused before anything is checked
+    (LoginThrottled). Every refusal is audited.
     """
+    _check_ip(username, ip_address)
     user = User.objects.filter(username=username.strip()).first()
     if user is None:
         User().set_password(password)  # spend the same time as a real check
@@ -53,8 +83,7 @@ def log_in(*, username: str, password: str, ip_address: str | None = None) -> Us
             )
         raise InvalidCredentials()
 
-    moment = now()
-    if user.locked_until and user.locked_until > moment:
+    if user.locked_until and user.locked_until > now():
         with transaction.atomic():
             record_event(
                 actor=None,
@@ -63,48 +92,63 @@ def log_in(*, username: str, password: str, ip_address: str | None = None) -> Us
                 ip_address=ip_address,
                 details={"reason": "locked"},
             )
-        raise AccountLocked(user.locked_until)
-
-    if not user.check_password(password) or not user.is_active:
-        locked_until = _count_failure(user, moment, ip_address)
-        if locked_until:
-            raise AccountLocked(locked_until)
         raise InvalidCredentials()
 
-    with transaction.atomic():
-        User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None, last_login=moment)
-        user.failed_logins, user.locked_until, user.last_login = 0, None, moment
-        record_event(actor=user, action=Action.LOGIN_SUCCEEDED, subject=user, ip_address=ip_address)
+    if not user.check_password(password) or not user.is_active:
+        count_failure(user, ip_address, reason="inactive" if not user.is_active else "wrong_password")
+        raise InvalidCredentials()
+    return PasswordChecked(user=user, second_factor=is_enrolled(user))
+
+
+def check_second_step(*, user: User, code: str, ip_address: str | None = None) -> str:
+    """Check the TOTP or recovery code that follows the password; refused while locked or throttled."""
+    _check_ip(user.username, ip_address)
+    user.refresh_from_db(fields=["locked_until", "is_active", "failed_logins"])
+    if (user.locked_until and user.locked_until > now()) or not user.is_active:
+        raise InvalidCredentials()
+    return verify_second_factor(user=user, code=code, ip_address=ip_address)
+
+
+@transaction.atomic
+def complete_log_in(*, user: User, ip_address: str | None = None, second_factor: str = "") -> User:
+    """Record a finished log-in: both steps passed (or the only one, for a user without a second factor)."""
+    moment = now()
+    User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None, last_login=moment)
+    user.failed_logins, user.locked_until, user.last_login = 0, None, moment
+    details = {"second_factor": second_factor} if second_factor else {}
+    record_event(actor=user, action=Action.LOGIN_SUCCEEDED, subject=user, ip_address=ip_address, details=details)
     return user
 
 
-def _count_failure(user: User, moment: dt.datetime, ip_address: str | None) -> dt.datetime | None:
-    with transaction.atomic():
-        locked = User.objects.select_for_update().get(pk=user.pk)
-        locked.failed_logins += 1
-        lock_until = None
-        reason = "inactive" if not locked.is_active else "wrong_password"
-        if locked.failed_logins >= settings.TANFANG_LOGIN_MAX_FAILURES:
-            lock_until = moment + dt.timedelta(minutes=settings.TANFANG_LOGIN_LOCK_MINUTES)
-            locked.locked_until = lock_until
-            locked.failed_logins = 0
-        locked.save(update_fields=["failed_logins", "locked_until"])
-        record_event(
-            actor=None,
-            action=Action.LOGIN_FAILED,
-            subject=locked,
-            ip_address=ip_address,
-            details={"reason": reason},
-        )
-        if lock_until:
+def log_in(*, username: str, password: str, ip_address: str | None = None, otp: str = "") -> User:
+    """Both steps at once, for the token endpoint: the password, then the code if the user has a second factor.
+
+    Raises InvalidCredentials, SecondFactorRequired (no code given), SecondFactorRefused or
+    LoginThrottled.
+    """
+    checked = check_password_step(username=username, password=password, ip_address=ip_address)
+    second = ""
+    if checked.second_factor:
+        if not otp.strip():
+            raise SecondFactorRequired()
+        second = check_second_step(user=checked.user, code=otp, ip_address=ip_address)
+    return complete_log_in(user=checked.user, ip_address=ip_address, second_factor=second)
+
+
+def _check_ip(username: str, ip_address: str | None) -> None:
+    if not ip_address:
+        return
+    since = now() - dt.timedelta(seconds=settings.TANFANG_LOGIN_IP_WINDOW_SECONDS)
+    if failed_log_ins_from(ip_address, since) >= settings.TANFANG_LOGIN_IP_MAX_ATTEMPTS:
+        with transaction.atomic():
             record_event(
                 actor=None,
-                action=Action.ACCOUNT_LOCKED,
-                subject=locked,
+                action=Action.LOGIN_THROTTLED,
+                subject_type="accounts.user",
+                subject_label=username[:150],
                 ip_address=ip_address,
-                changes={"locked_until": {"old": None, "new": lock_until}},
             )
-    return lock_until
+        raise LoginThrottled()
 
 
 @transaction.atomic
@@ -138,52 +182,136 @@ def change_password(*, actor: User, old_password: str, new_password: str) -> Non
     record_event(actor=actor, action=Action.PASSWORD_CHANGED, subject=actor)
 
 
-@transaction.atomic
+def _reach(actor: User, user: User, attempted: str, permission: Permission | None = None) -> None:
+    """Refuse, and audit the refusal, when the user's account is out of the actor's reach.
+
+    NotFound (out of sight) is not audited: it says nothing the actor did not know. A refusal
+    of something the actor can see (an account with rights above its own) is audited in its
+    own transaction, so the refusal's rollback does not take the record with it.
+    """
+    try:
+        if permission is not None:
+            require_permission(actor, permission)
+        require_may_manage(actor, user)
+    except PermissionDenied:
+        with transaction.atomic():
+            record_event(actor=actor, action=Action.ACCESS_REFUSED, subject=user, details={"attempted": attempted})
+        raise
+
+
 def reset_password(*, actor: User, user: User, new_password: str) -> None:
-    """Set another user's password; that user must change it at the next log-in."""
-    require_may_manage(actor, user)
+    """Set another user's password.
+
+    The user must change it at the next log-in; its API tokens are revoked, and its sessions end
+    (a session carries a hash of the password, so every open session stops at the next request).
+    Audited, and the user is told by SMS when it has a phone number.
+    """
+    _reach(actor, user, "reset_password")
     _check_new_password(new_password, user)
-    user.set_password(new_password)
-    user.must_change_password = True
-    user.password_changed_at = now()
-    user.failed_logins, user.locked_until = 0, None
-    user.save(
-        update_fields=["password", "must_change_password", "password_changed_at", "failed_logins", "locked_until"]
-    )
-    record_event(actor=actor, action=Action.PASSWORD_RESET, subject=user)
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.must_change_password = True
+        user.password_changed_at = now()
+        user.failed_logins, user.locked_until = 0, None
+        user.save(
+            update_fields=[
+                "password",
+                "must_change_password",
+                "password_changed_at",
+                "failed_logins",
+                "locked_until",
+            ]
+        )
+        revoked = _revoke_all_tokens(user)
+        record_event(actor=actor, action=Action.PASSWORD_RESET, subject=user, details={"tokens_revoked": revoked})
+        _tell(
+            user,
+            f"password-reset:{user.pk}:{user.password_changed_at.isoformat()}",
+            _(
+                "【探访关爱】您的登录密码已于 %(time)s 被 %(actor)s 重置，请登录后修改密码。"
+                "如非本人申请，请立即联系安全管理员。"
+            )
+            % {"time": localtime(user.password_changed_at).strftime("%Y-%m-%d %H:%M"), "actor": actor.display_name},
+        )
 
 
-@transaction.atomic
+def _revoke_all_tokens(user: User) -> int:
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now())
+
+
+def _tell(user: User, key: str, body: str) -> None:
+    """Queue an SMS to a user about its own account, if it has a phone number; a row before a message."""
+    phone = phone_of(user)
+    if phone:
+        queue(
+            key=key,
+            recipient=phone,
+            label=user.display_name,
+            region_path=user.region_path,
+            body=body,
+            via=sending_channel(),
+        )
+
+
 def unlock_user(*, actor: User, user: User) -> None:
     """Lift a log-in lock before it runs out."""
-    require_may_manage(actor, user)
-    before = user.locked_until
-    user.locked_until, user.failed_logins = None, 0
-    user.save(update_fields=["locked_until", "failed_logins"])
-    record_event(
-        actor=actor,
-        action=Action.USER_UNLOCKED,
-        subject=user,
-        changes={"locked_until": {"old": before, "new": None}},
-    )
+    _reach(actor, user, "unlock", Permission.UNLOCK_USERS)
+    with transaction.atomic():
+        before = user.locked_until
+        user.locked_until, user.failed_logins = None, 0
+        user.save(update_fields=["locked_until", "failed_logins"])
+        record_event(
+            actor=actor,
+            action=Action.USER_UNLOCKED,
+            subject=user,
+            changes={"locked_until": {"old": before, "new": None}},
+        )
+
+
+def reset_two_factor(*, actor: User, user: User) -> None:
+    """Remove a user's authenticator (a lost phone): the security administrator's act, audited and told to the user.
+
+    A user whose role requires a second factor must enrol again at its next log-in.
+    """
+    _reach(actor, user, "reset_two_factor", Permission.RESET_TWO_FACTOR)
+    with transaction.atomic():
+        had = remove_two_factor(user)
+        revoked = _revoke_all_tokens(user)
+        record_event(
+            actor=actor,
+            action=Action.TWO_FACTOR_RESET,
+            subject=user,
+            details={"had_authenticator": had, "tokens_revoked": revoked},
+        )
+        moment = now()
+        _tell(
+            user,
+            f"2fa-reset:{user.pk}:{moment.isoformat()}",
+            _("【探访关爱】您账号的两步验证已于 %(time)s 被 %(actor)s 重置。如非本人申请，请立即联系安全管理员。")
+            % {"time": localtime(moment).strftime("%Y-%m-%d %H:%M"), "actor": actor.display_name},
+        )
 
 
 # --- user management ---------------------------------------------------------------------
 
 
 @transaction.atomic
-def create_first_admin(*, username: str, password: str, region_code: str, display_name: str) -> User:
-    """Create an administrator from the command line, where no officer exists yet to do it.
+def create_admin(
+    *, username: str, password: str, region_code: str, display_name: str, role: str = Role.SYSTEM_ADMIN
+) -> User:
+    """Create one of the three administrators from the command line: nobody grants those roles in the application.
 
     The region must be a province; the password follows the password rules. Audited
     as done by the system.
     """
+    if role not in ADMIN_ROLES:
+        raise ValidationFailed([FieldError("role", _("只能创建系统管理员、安全管理员或审计管理员"))])
     region = find_region_unscoped(region_code)  # the command line: no actor, no scope yet
-    if region is None or region.level not in ROLE_REGION_LEVELS[Role.ADMIN]:
+    if region is None or region.level not in ROLE_REGION_LEVELS[Role(role)]:
         raise ValidationFailed([FieldError("region", _("管理员须分配到省级区划，例如 410000"))])
     if User.objects.filter(username__iexact=username).exists():
         raise ValidationFailed([FieldError("username", _("用户名「%(name)s」已被使用") % {"name": username})])
-    user = User(username=username, display_name=display_name, role=Role.ADMIN)
+    user = User(username=username, display_name=display_name, role=role)
     _check_new_password(password, user, field="password")
     user.set_password(password)
     user.password_changed_at = now()
@@ -204,7 +332,7 @@ class UserInput:
     display_name: str
     role: str
     region_codes: Sequence[str]
-    phone: str = ""
+    phone: str = ""  # on a change, "" keeps the number there is: the form never shows it in full
     organisation: str = ""
     is_active: bool = True
 
@@ -215,7 +343,7 @@ def _resolve_regions(actor: User, role: str, codes: Sequence[str]) -> list[Regio
     if not unique_codes:
         raise ValidationFailed([FieldError("region_codes", _("请至少选择一个所属区划"))])
     regions = [get_region_for(actor, code) for code in unique_codes]
-    allowed = ROLE_REGION_LEVELS[Role(role)]
+    allowed = ROLE_REGION_LEVELS[Role(role)] if role else frozenset(RegionLevel.values)
     for region in regions:
         if region.level not in allowed:
             errors.append(
@@ -231,10 +359,20 @@ def _resolve_regions(actor: User, role: str, codes: Sequence[str]) -> list[Regio
 
 
 def _check_role(actor: User, role: str) -> None:
-    if role not in Role.values:
+    if role != NO_ROLE and role not in Role.values:
         raise ValidationFailed([FieldError("role", _("未知的角色"))])
-    if not may_manage_role(actor.role, role):
-        raise PermissionDenied(_("您不能创建或授予「%(role)s」角色") % {"role": Role(role).label})
+    if not may_give_role(actor.role, role):
+        raise PermissionDenied(_("「%(role)s」的权限超出您自己的权限，您不能授予") % {"role": Role(role).label})
+
+
+def _set_phone(user: User, phone: str) -> None:
+    phone = re.sub(r"[\s-]", "", phone or "")
+    if not phone:
+        return
+    if not _PHONE.fullmatch(phone):
+        raise ValidationFailed([FieldError("phone", _("电话号码格式不正确"))])
+    user.phone_cipher = field_cipher().encrypt(phone, context=PHONE_CONTEXT)
+    user.phone_masked = mask_phone(phone)
 
 
 def _assign_regions(user: User, regions: list[Region]) -> None:
@@ -269,12 +407,12 @@ def create_user(*, actor: User, username: str, password: str, data: UserInput) -
         username=username,
         display_name=data.display_name.strip(),
         role=data.role,
-        phone=data.phone.strip(),
         organisation=data.organisation.strip(),
         is_active=data.is_active,
         must_change_password=True,
         created_by=actor,
     )
+    _set_phone(user, data.phone)
     _check_new_password(password, user, field="password")
     user.set_password(password)
     user.save()
@@ -288,35 +426,48 @@ def create_user(*, actor: User, username: str, password: str, data: UserInput) -
     return user
 
 
-@transaction.atomic
 def update_user(*, actor: User, user: User, data: UserInput) -> User:
     """Change a user's details, role, regions or active flag, audited old → new.
 
-    The actor must be able to manage the user as it is and as it will be; nobody can
-    change their own role or deactivate themselves.
+    The actor must be able to manage the user as it is and as it will be: its rights within
+    the actor's own (or, for the security administrator, any role but the administrators'),
+    its regions within the actor's. Nobody changes its own account here. A change of role is
+    audited as a grant. Refusals of an account the actor can see are audited.
     """
-    require_may_manage(actor, user)
-    if user.pk == actor.pk and (data.role != user.role or not data.is_active):
-        raise PermissionDenied(_("不能修改自己的角色或停用自己的账号"))
-    _check_role(actor, data.role)
-    regions = _resolve_regions(actor, data.role, data.region_codes)
-    if not data.display_name.strip():
-        raise ValidationFailed([FieldError("display_name", _("请填写姓名"))])
-    before = {
-        **snapshot(user, _USER_FIELDS),
-        "regions": sorted(user.region_assignments.values_list("region_id", flat=True)),
-    }
-    user.display_name = data.display_name.strip()
-    user.role = data.role
-    user.phone = data.phone.strip()
-    user.organisation = data.organisation.strip()
-    user.is_active = data.is_active
-    user.save()
-    _assign_regions(user, regions)
-    after = {**snapshot(user, _USER_FIELDS), "regions": sorted(r.code for r in regions)}
-    changes = diff(before, after)
-    if changes:
-        record_event(actor=actor, action=Action.USER_UPDATED, subject=user, changes=changes)
+    _reach(actor, user, "update_user")
+    try:
+        _check_role(actor, data.role)
+    except PermissionDenied:
+        with transaction.atomic():
+            record_event(
+                actor=actor,
+                action=Action.ACCESS_REFUSED,
+                subject=user,
+                details={"attempted": "grant_role", "role": data.role},
+            )
+        raise
+    with transaction.atomic():
+        regions = _resolve_regions(actor, data.role, data.region_codes)
+        if not data.display_name.strip():
+            raise ValidationFailed([FieldError("display_name", _("请填写姓名"))])
+        before = {
+            **snapshot(user, _USER_FIELDS),
+            "regions": sorted(user.region_assignments.values_list("region_id", flat=True)),
+        }
+        user.display_name = data.display_name.strip()
+        user.role = data.role
+        _set_phone(user, data.phone)
+        user.organisation = data.organisation.strip()
+        user.is_active = data.is_active
+        user.save()
+        _assign_regions(user, regions)
+        after = {**snapshot(user, _USER_FIELDS), "regions": sorted(r.code for r in regions)}
+        changes = diff(before, after)
+        if changes:
+            action = Action.ROLE_GRANTED if "role" in changes else Action.USER_UPDATED
+            record_event(actor=actor, action=action, subject=user, changes=changes)
+        if "role" in changes or not user.is_active:
+            _revoke_all_tokens(user)  # a token carries no rights of its own: it must not outlive a change of rights
     return user
 
 
@@ -329,7 +480,14 @@ def _hash_token(raw: str) -> str:
 
 @transaction.atomic
 def issue_token(*, user: User, name: str = "", ip_address: str | None = None) -> tuple[ApiToken, str]:
-    """Issue an API token for a logged-in user; the raw token is returned once and never stored."""
+    """Issue an API token for a user who has just logged in; the raw token is returned once and never stored.
+
+    Refused while the user must change its password or must still enrol a second factor.
+    """
+    if user.must_change_password:
+        raise PasswordChangeRequired()
+    if needs_enrolment(user):
+        raise SecondFactorRequired(_("您的角色须启用两步验证：请先登录网页，在「账号安全」中启用后再申请接口令牌"))
     raw = "tf_" + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user,

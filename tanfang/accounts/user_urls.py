@@ -11,4 +11,5 @@ urlpatterns = [
     path("<id:user_id>/edit/", views.user_edit_view, name="edit"),
     path("<id:user_id>/unlock/", views.user_unlock_view, name="unlock"),
     path("<id:user_id>/reset-password/", views.user_reset_password_view, name="reset_password"),
+    path("<id:user_id>/reset-two-factor/", views.user_reset_two_factor_view, name="reset_two_factor"),
 ]

@@ -17,9 +17,11 @@ class ErrorCode(enum.StrEnum):
     NOT_AUTHENTICATED = "not_authenticated"
     VALIDATION_FAILED = "validation_failed"
     CONFLICT = "conflict"
-    ACCOUNT_LOCKED = "account_locked"
     INVALID_CREDENTIALS = "invalid_credentials"
     PASSWORD_CHANGE_REQUIRED = "password_change_required"  # noqa: S105 — an error code, not a secret
+    SECOND_FACTOR_REQUIRED = "second_factor_required"
+    SECOND_FACTOR_REFUSED = "second_factor_refused"
+    TOO_MANY_ATTEMPTS = "too_many_attempts"
     CSRF_FAILED = "csrf_failed"
     SERVER_ERROR = "server_error"
 

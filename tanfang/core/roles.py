@@ -20,7 +20,10 @@ class RegionLevel(models.IntegerChoices):
 
 
 class Role(models.TextChoices):
-    ADMIN = "admin", _("系统管理员")
+    # Separation of duties (三员分立): three administrators, none of whom reads the registry.
+    SYSTEM_ADMIN = "system_admin", _("系统管理员")
+    SECURITY_ADMIN = "security_admin", _("安全管理员")
+    AUDIT_ADMIN = "audit_admin", _("审计管理员")
     PROVINCE_OFFICER = "province_officer", _("省级民政干部")
     CITY_OFFICER = "city_officer", _("市级民政干部")
     COUNTY_OFFICER = "county_officer", _("县级民政干部")
@@ -30,12 +33,24 @@ class Role(models.TextChoices):
     SUPERVISOR = "supervisor", _("只读监督人员")
 
 
+# An account the system administrator opened and the security administrator has not yet
+# given a role: it may log in and change its password, and sees nothing else.
+NO_ROLE = ""
+NO_ROLE_LABEL = _("待授权")
+
+ADMIN_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN})
+
+
 class Permission(enum.StrEnum):
     VIEW_REGIONS = "view_regions"
     IMPORT_REGIONS = "import_regions"
     VIEW_USERS = "view_users"
-    MANAGE_USERS = "manage_users"
+    MANAGE_USERS = "manage_users"  # open and change accounts whose rights are within one's own
+    GRANT_ROLES = "grant_roles"  # give any role but the administrators' (the security administrator)
+    UNLOCK_USERS = "unlock_users"
+    RESET_TWO_FACTOR = "reset_two_factor"
     VIEW_AUDIT = "view_audit"
+    EXPORT_AUDIT = "export_audit"
     VIEW_ELDERS = "view_elders"
     EDIT_ELDERS = "edit_elders"
     IMPORT_ELDERS = "import_elders"
@@ -45,6 +60,7 @@ class Permission(enum.StrEnum):
     MANAGE_VISITORS = "manage_visitors"
     VISIT = "visit"  # has a work list of paired elders
     REVIEW_VISITS = "review_visits"  # decides on visits flagged by the verification signals
+    VIEW_FIGURES = "view_figures"  # a region's figures: past months, printed village months
 
 
 _OFFICERS = {
@@ -62,6 +78,7 @@ _WATCH = frozenset(
         Permission.VIEW_AUDIT,
         Permission.VIEW_ELDERS,
         Permission.EXPORT_ELDERS,
+        Permission.VIEW_FIGURES,
     }
 )
 # Those who keep the registry: the county owns it, townships and villages maintain it.
@@ -72,11 +89,26 @@ _KEEP = frozenset(
         Permission.REVEAL_PERSONAL_DATA,
         Permission.MANAGE_VISITORS,
         Permission.REVIEW_VISITS,
+        Permission.UNLOCK_USERS,
     }
 )
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.ADMIN: frozenset(Permission),
+    # The system administrator keeps accounts, regions and configuration. It opens accounts
+    # without a role; rights come from the security administrator.
+    Role.SYSTEM_ADMIN: frozenset(
+        {Permission.VIEW_REGIONS, Permission.IMPORT_REGIONS, Permission.VIEW_USERS, Permission.MANAGE_USERS}
+    ),
+    Role.SECURITY_ADMIN: frozenset(
+        {
+            Permission.VIEW_REGIONS,
+            Permission.VIEW_USERS,
+            Permission.GRANT_ROLES,
+            Permission.UNLOCK_USERS,
+            Permission.RESET_TWO_FACTOR,
+        }
+    ),
+    Role.AUDIT_ADMIN: frozenset({Permission.VIEW_AUDIT, Permission.EXPORT_AUDIT}),
     # Province and city officers watch figures and set policy; they do not see full ID numbers.
     Role.PROVINCE_OFFICER: _WATCH | {Permission.IMPORT_REGIONS},
     Role.CITY_OFFICER: _WATCH,
@@ -90,6 +122,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.REVEAL_PERSONAL_DATA,
             Permission.MANAGE_VISITORS,
             Permission.VISIT,
+            Permission.VIEW_FIGURES,
         }
     ),
     # Visitors see only the elders paired with them; that comes with pairing.
@@ -101,13 +134,22 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_AUDIT,
             Permission.VIEW_ELDERS,
             Permission.EXPORT_ELDERS,
+            Permission.VIEW_FIGURES,
         }
     ),
 }
 
+# A right another one already carries: whoever pairs visitors with elders sees at least what a
+# visitor sees, so it may open a visitor's account.
+_CARRIED_BY: dict[Permission, frozenset[Permission]] = {
+    Permission.VISIT: frozenset({Permission.MANAGE_VISITORS}),
+}
+
 # The region levels a user of each role may be assigned to.
 ROLE_REGION_LEVELS: dict[Role, frozenset[int]] = {
-    Role.ADMIN: frozenset({RegionLevel.PROVINCE}),
+    Role.SYSTEM_ADMIN: frozenset({RegionLevel.PROVINCE}),
+    Role.SECURITY_ADMIN: frozenset({RegionLevel.PROVINCE}),
+    Role.AUDIT_ADMIN: frozenset({RegionLevel.PROVINCE}),
     Role.PROVINCE_OFFICER: frozenset({RegionLevel.PROVINCE}),
     Role.CITY_OFFICER: frozenset({RegionLevel.CITY}),
     Role.COUNTY_OFFICER: frozenset({RegionLevel.COUNTY}),
@@ -117,43 +159,46 @@ ROLE_REGION_LEVELS: dict[Role, frozenset[int]] = {
     Role.SUPERVISOR: frozenset(RegionLevel.values),
 }
 
-# Smaller is higher. An officer may create or edit users of its own rank or below.
-ROLE_RANK: dict[Role, int] = {
-    Role.ADMIN: 0,
-    Role.PROVINCE_OFFICER: 1,
-    Role.CITY_OFFICER: 2,
-    Role.COUNTY_OFFICER: 3,
-    Role.TOWNSHIP_OFFICER: 4,
-    Role.VILLAGE_WORKER: 5,
-    Role.SUPERVISOR: 5,
-    Role.VISITOR: 6,
-}
+# For listing roles highest first.
+ROLE_ORDER: dict[str, int] = {role: i for i, role in enumerate(Role)}
+
+
+def permissions_of(role: str) -> frozenset[Permission]:
+    """The rights a role carries; an unknown role or none carries nothing."""
+    try:
+        return ROLE_PERMISSIONS[Role(role)]
+    except ValueError:
+        return frozenset()
 
 
 def has_permission(role: str, permission: Permission) -> bool:
     """Say whether a role carries a permission; unknown roles carry none."""
-    try:
-        return permission in ROLE_PERMISSIONS[Role(role)]
-    except ValueError:
-        return False
+    return permission in permissions_of(role)
 
 
 def is_officer(role: str) -> bool:
     return role in _OFFICERS
 
 
-def may_manage_role(manager_role: str, target_role: str) -> bool:
-    """Say whether a manager of one role may create or edit a user of another.
+def rights_within(manager_role: str, target_role: str) -> bool:
+    """Say whether every right of the target role is one the manager's role carries itself.
 
-    Only an administrator makes administrators; otherwise the target's rank must be
-    the manager's own or below.
+    No role is within anyone's rights but the empty one when the manager may not manage
+    users at all. The administrators' roles are never within anyone's: they are given at
+    the command line.
     """
-    try:
-        manager, target = Role(manager_role), Role(target_role)
-    except ValueError:
+    own = permissions_of(manager_role)
+    if Permission.MANAGE_USERS not in own and Permission.GRANT_ROLES not in own:
         return False
-    if Permission.MANAGE_USERS not in ROLE_PERMISSIONS[manager]:
+    if target_role == NO_ROLE:
+        return True
+    if target_role in ADMIN_ROLES or target_role not in Role.values:
         return False
-    if target == Role.ADMIN:
-        return manager == Role.ADMIN
-    return ROLE_RANK[target] >= ROLE_RANK[manager]
+    return all(p in own or _CARRIED_BY.get(p, frozenset()) & own for p in permissions_of(target_role))
+
+
+def may_give_role(manager_role: str, target_role: str) -> bool:
+    """Whether a manager may give a role: one within its own rights (any but the administrators' for SEC)."""
+    if has_permission(manager_role, Permission.GRANT_ROLES):
+        return target_role == NO_ROLE or (target_role in Role.values and target_role not in ADMIN_ROLES)
+    return rights_within(manager_role, target_role)

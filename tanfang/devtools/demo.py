@@ -73,7 +73,9 @@ def _demo_users(county: Region) -> list[tuple[str, Role, str, str]]:
     first_village = _demo_village(county)
     province, city = county.ancestor_codes[0], county.ancestor_codes[1]
     users = [
-        ("admin", Role.ADMIN, province, "系统管理员"),
+        ("sysadmin", Role.SYSTEM_ADMIN, province, "系统管理员"),
+        ("secadmin", Role.SECURITY_ADMIN, province, "安全管理员"),
+        ("auditor", Role.AUDIT_ADMIN, province, "审计管理员"),
         ("henan", Role.PROVINCE_OFFICER, province, "省民政厅 王处长"),
         ("jiaozuo", Role.CITY_OFFICER, city, "焦作市民政局 李科长"),
         ("wuzhi", Role.COUNTY_OFFICER, county.code, "武陟县民政局 张股长"),

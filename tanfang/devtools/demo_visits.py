@@ -17,6 +17,7 @@ from tanfang.elders.models import Elder, Status
 from tanfang.regions.models import Region
 from tanfang.schedule.due import add_months
 from tanfang.schedule.services import refresh_due
+from tanfang.visitors.contact import store_phone
 from tanfang.visitors.models import Pairing, Visitor, VisitorKind
 from tanfang.visitors.services import ENDED_STATUSES
 from tanfang.visits.models import Method, Outcome, Visit
@@ -67,15 +68,16 @@ def seed_visitors_and_visits(
             village = villages[code]
             visitor = Visitor.objects.filter(region=village).order_by("pk").first()
             if visitor is None:
-                visitor = Visitor.objects.create(
+                visitor = Visitor(
                     name=f"{village.name[:6]}网格员",
                     kind=rng.choice(_KINDS),
                     organisation=f"{village.name}",
-                    phone=f"139{rng.randrange(10**8):08d}",
                     capacity=max(20, len(members) + 10),
                     region=village,
                     region_path=village.path,
                 )
+                store_phone(visitor, f"139{rng.randrange(10**8):08d}")
+                visitor.save()
                 visitor.served.set([village])
             for elder in members:
                 backup = backups.get((elder.pk, visitor.pk))

@@ -11,6 +11,7 @@ from tanfang.core.time import local_today
 from tanfang.notifications.services import already_queued, queue, sending_channel
 from tanfang.schedule.due import State
 from tanfang.schedule.selectors import worklist
+from tanfang.visitors.contact import phone_of
 from tanfang.visitors.models import Visitor
 
 
@@ -39,7 +40,7 @@ def queue_daily_digests(today: dt.date | None = None) -> int:
     queued = 0
     visitors = (
         Visitor.objects.filter(active=True)
-        .exclude(phone="")
+        .exclude(phone_masked="")
         .annotate(open_count=Count("pairings", filter=Q(pairings__ended_on__isnull=True)))
         .filter(open_count__gt=0)
         .order_by("pk")
@@ -50,7 +51,12 @@ def queue_daily_digests(today: dt.date | None = None) -> int:
             continue
         text = digest_text(visitor, today)
         if text and queue(
-            key=key, recipient=visitor.phone, label=visitor.name, region_path=visitor.region_path, body=text, via=via
+            key=key,
+            recipient=phone_of(visitor),
+            label=visitor.name,
+            region_path=visitor.region_path,
+            body=text,
+            via=via,
         ):
             queued += 1
     return queued

@@ -20,7 +20,9 @@ from tanfang.core.api_params import (
     RecordRef,
 )
 from tanfang.core.paging import page_of
+from tanfang.core.roles import Permission
 from tanfang.elders.selectors import get_elder_for
+from tanfang.regions.scoping import require_permission
 from tanfang.visitors.models import Pairing, Visitor, VisitorKind
 from tanfang.visitors.selectors import get_visitor_for, visitors_visible_to
 from tanfang.visitors.services import VisitorInput, create_visitor, pair
@@ -57,7 +59,7 @@ class VisitorOut(Schema):
             kind=visitor.kind,
             kind_label=visitor.get_kind_display(),
             organisation=visitor.organisation,
-            phone=visitor.phone,
+            phone=visitor.phone_masked,
             region_code=visitor.region_id,
             region=visitor.region.name,
             served=[r.code for r in visitor.served.all()],
@@ -84,6 +86,7 @@ class VisitorPageOut(Schema):
 
 @router.get("/visitors", response=VisitorPageOut, summary="探访关爱服务人员（含当前结对人数）")
 def list_visitors(request: HttpRequest, query: Query[VisitorQuery]) -> VisitorPageOut:
+    require_permission(_user(request), Permission.VIEW_ELDERS)
     visitors = visitors_visible_to(_user(request)).select_related("region").prefetch_related("served")
     if query.q:
         visitors = visitors.filter(name__startswith=query.q.strip())

@@ -31,13 +31,18 @@ HOURS_KINDS = frozenset({VisitorKind.VOLUNTEER, VisitorKind.STUDENT})
 ENDED_STATUSES = (Status.MOVED_OUT, Status.DECEASED)
 
 
+PHONE_CONTEXT = "visitors.phone"
+
+
 class Visitor(RegionOwned):
     """Someone who visits elders. `region` is where the visitor is based; `served` lists where they visit."""
 
     name = models.CharField(_("姓名"), max_length=50)
     kind = models.CharField(_("类别"), max_length=24, choices=VisitorKind.choices)
     organisation = models.CharField(_("单位"), max_length=100, blank=True)
-    phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    # Encrypted like elders' numbers (context PHONE_CONTEXT); only the mask is plain.
+    phone_cipher = models.BinaryField(_("联系电话（密文）"), null=True, blank=True)
+    phone_masked = models.CharField(_("联系电话"), max_length=20, blank=True)
     served = models.ManyToManyField(Region, verbose_name=_("服务区域"), related_name="+", blank=True)
     capacity = models.PositiveSmallIntegerField(_("最多结对人数"), default=20)
     active = models.BooleanField(_("在岗"), default=True)

@@ -22,8 +22,9 @@ from tanfang.elders.personal_data import CALL_REASON, reveal
 from tanfang.regions.models import Region
 from tanfang.regions.paths import code_at
 from tanfang.regions.scoping import get_region_for, require_permission
+from tanfang.visitors.contact import phone_of, store_phone
 from tanfang.visitors.models import ENDED_STATUSES, Pairing, Visitor, VisitorKind
-from tanfang.visitors.selectors import is_paired
+from tanfang.visitors.selectors import get_visitor_for, is_paired
 
 _PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 
@@ -35,7 +36,7 @@ class VisitorInput:
     region_code: str
     served_codes: list[str] = field(default_factory=list)
     organisation: str = ""
-    phone: str = ""
+    phone: str = ""  # on a change, "" keeps the number there is
     capacity: int = 20
     active: bool = True
 
@@ -72,7 +73,7 @@ def _check(actor: Actor, data: VisitorInput) -> tuple[Region, list[Region]]:
     return home, served or [home]
 
 
-_FIELDS = ("name", "kind", "organisation", "phone", "capacity", "active", "region_id")
+_FIELDS = ("name", "kind", "organisation", "phone_masked", "capacity", "active", "region_id")
 
 
 def create_visitor(*, actor: Actor, data: VisitorInput) -> Visitor:
@@ -83,12 +84,14 @@ def create_visitor(*, actor: Actor, data: VisitorInput) -> Visitor:
             name=data.name,
             kind=data.kind,
             organisation=data.organisation.strip(),
-            phone=data.phone,
             capacity=data.capacity,
             active=data.active,
             region=home,
             region_path=home.path,
         )
+        if data.phone:
+            store_phone(visitor, data.phone)
+            visitor.save(update_fields=["phone_cipher", "phone_masked"])
         visitor.served.set(served)
         record_event(
             actor=actor,
@@ -112,7 +115,8 @@ def update_visitor(*, actor: Actor, visitor: Visitor, data: VisitorInput) -> Vis
             "served": sorted(visitor.served.values_list("code", flat=True)),
         }
         visitor.name, visitor.kind, visitor.organisation = data.name, data.kind, data.organisation.strip()
-        visitor.phone, visitor.capacity, visitor.active = data.phone, data.capacity, data.active
+        store_phone(visitor, data.phone)  # "" keeps the number there is: pages never show it in full
+        visitor.capacity, visitor.active = data.capacity, data.active
         visitor.region, visitor.region_path = home, home.path
         visitor.save()
         visitor.served.set(served)
@@ -356,3 +360,24 @@ def number_to_call(*, actor: Actor, elder_id: int, to: str = "elder") -> str:
         raise NotFound()
     field = "contact_phone" if to == "contact" else "phone"
     return reveal(actor=actor, elder=elder, field=field, reason=CALL_REASON, paired=is_paired(actor, elder.pk))
+
+
+VISITOR_CALL_REASON = "联系探访人员"
+
+
+def visitor_number_to_call(*, actor: Actor, visitor_id: int) -> str:
+    """A visitor's number for a one-tap call by an officer or village worker who sees the visitor; audited.
+
+    NotFound outside the actor's sight; "" when no number is stored.
+    """
+    visitor = get_visitor_for(actor, visitor_id)
+    number = phone_of(visitor)
+    if number:
+        with transaction.atomic():
+            record_event(
+                actor=actor,
+                action=Action.PERSONAL_DATA_REVEALED,
+                subject=visitor,
+                details={"field": "phone", "reason": VISITOR_CALL_REASON},
+            )
+    return number

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import cast
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tanfang.accounts.models import User
 from tanfang.core.errors import Conflict, NotFound, ValidationFailed
@@ -36,6 +36,7 @@ from tanfang.visitors.services import (
     pair,
     suggest_visitors,
     update_visitor,
+    visitor_number_to_call,
 )
 
 
@@ -106,7 +107,7 @@ def visitor_edit_view(request: HttpRequest, visitor_id: int) -> HttpResponse:
         "name": visitor.name,
         "kind": visitor.kind,
         "organisation": visitor.organisation,
-        "phone": visitor.phone,
+        "phone": "",
         "region_code": visitor.region_id,
         "served_codes": " ".join(visitor.served.values_list("code", flat=True)),
         "capacity": visitor.capacity,
@@ -183,6 +184,7 @@ def elder_pairing_panel(request: HttpRequest, elder_id: int) -> HttpResponse:
 def elder_pair_view(request: HttpRequest, elder_id: int) -> HttpResponse:
     actor = _user(request)
     elder = get_elder_for(actor, elder_id)
+    require_permission(actor, Permission.EDIT_ELDERS)  # refused as a whole, before the form is read
     form = PairForm(request.POST)
     if form.is_valid():
         try:
@@ -240,3 +242,17 @@ def bulk_pair_view(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(request, _("已为 %(done)d 位老人结对") % {"done": len(result.paired)})
     return redirect(f"{reverse('visitors:unpaired')}?region={code}")
+
+
+class _TelRedirect(HttpResponseRedirect):
+    allowed_schemes = ["tel"]
+
+
+@require_GET
+def visitor_call_view(request: HttpRequest, visitor_id: int) -> HttpResponse:
+    """One tap to call a visitor: audited, then tel:."""
+    number = visitor_number_to_call(actor=_user(request), visitor_id=visitor_id)
+    if not number:
+        messages.error(request, _("没有登记电话号码"))
+        return redirect("visitors:detail", visitor_id=visitor_id)
+    return _TelRedirect(f"tel:{number}")

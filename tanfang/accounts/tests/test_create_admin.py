@@ -12,7 +12,7 @@ def test_create_admin_makes_an_audited_administrator_of_a_province(tree, monkeyp
     call_command("create_admin", "--username", "root_henan", "--region", "410000", "--password-env", "ADMIN_PASSWORD")
 
     user = User.objects.get(username="root_henan")
-    assert user.role == Role.ADMIN
+    assert user.role == Role.SYSTEM_ADMIN
     assert user.check_password("Guanliyuan2026x")
     assert user.region_paths() == ("410000/",)
     assert AuditEvent.objects.get().details == {"source": "create_admin"}

@@ -7,7 +7,7 @@ from django.db import connection
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 
-from tanfang.accounts.errors import AccountLocked, InvalidCredentials
+from tanfang.accounts.errors import InvalidCredentials
 from tanfang.accounts.models import User
 from tanfang.accounts.services import log_in
 from tanfang.audit.models import AuditEvent
@@ -18,7 +18,7 @@ START = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)
 
 def _fail(username: str, times: int) -> None:
     for _ in range(times):
-        with pytest.raises((InvalidCredentials, AccountLocked)):
+        with pytest.raises(InvalidCredentials):
             log_in(username=username, password="wrong-password-1")
 
 
@@ -40,7 +40,8 @@ def test_unknown_user_gets_the_same_answer_as_a_wrong_password(officer_county_no
     with pytest.raises(InvalidCredentials) as wrong:
         log_in(username="officer_wuzhi", password="x")
 
-    assert unknown.value.message == wrong.value.message == "用户名或密码错误"
+    assert unknown.value.message == wrong.value.message
+    assert unknown.value.message.startswith("用户名或密码错误，或账号已被暂时锁定")
 
 
 @time_machine.travel(START, tick=False)
@@ -49,22 +50,24 @@ def test_fifth_wrong_password_locks_the_account_for_fifteen_minutes(officer_coun
     _fail("officer_wuzhi", 4)
 
     # when
-    with pytest.raises(AccountLocked) as locked:
+    with pytest.raises(InvalidCredentials) as locked:
         log_in(username="officer_wuzhi", password="wrong-password-1")
+    with pytest.raises(InvalidCredentials) as unknown:
+        log_in(username="nobody_here", password="wrong-password-1")
 
     # then
     officer_county_north.refresh_from_db()
     assert officer_county_north.locked_until == START + dt.timedelta(minutes=15)
-    assert "已被锁定" in locked.value.message
-    assert "17:15" in locked.value.message  # shown in Beijing time
+    assert locked.value.message == unknown.value.message  # the lock does not say the account exists
+    assert "锁定 15 分钟" in locked.value.message
     assert AuditEvent.objects.filter(action="auth.locked").count() == 1
-    assert AuditEvent.objects.filter(action="auth.login_failed").count() == 5
+    assert AuditEvent.objects.filter(action="auth.login_failed").count() == 6
 
 
 def test_a_locked_account_refuses_even_the_right_password_until_the_lock_ends(officer_county_north):
     with time_machine.travel(START, tick=False):
         _fail("officer_wuzhi", 5)
-        with pytest.raises(AccountLocked):
+        with pytest.raises(InvalidCredentials):
             log_in(username="officer_wuzhi", password=DEFAULT_PASSWORD)
 
     with time_machine.travel(START + dt.timedelta(minutes=15, seconds=1), tick=False):

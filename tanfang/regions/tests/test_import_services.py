@@ -207,13 +207,13 @@ def test_officer_imports_inside_own_province() -> None:
             id="base-beyond-scope",
         ),
         pytest.param(
-            FakeActor("admin", Role.ADMIN, ()),
+            FakeActor("admin", Role.SYSTEM_ADMIN, ()),
             {"county": "410823"},
             "您还没有分配管辖区划，不能导入行政区划",
             id="no-regions",
         ),
         pytest.param(
-            FakeActor("admin", Role.ADMIN, ("410000/",), is_active=False),
+            FakeActor("admin", Role.SYSTEM_ADMIN, ("410000/",), is_active=False),
             {"county": "410823"},
             "您没有导入行政区划的权限",
             id="inactive",

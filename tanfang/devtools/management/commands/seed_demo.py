@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
@@ -26,8 +27,9 @@ class Command(BaseCommand):
         )
         self.stdout.write("")
         self.stdout.write(f"演示账号（密码均为 {DEFAULT_PASSWORD}）：")
-        for login in result.logins[:9]:
+        named = [login for login in result.logins if not re.fullmatch(r"township\d+", login.username)]
+        for login in named:
             self.stdout.write(f"  {login.username:<11} {login.role.label:<12} {login.region}  {login.display_name}")
-        others = result.logins[9:]
+        others = [login for login in result.logins if login not in named]
         if others:
             self.stdout.write(f"  …另有 {len(others)} 个乡镇干部账号 {others[0].username}–{others[-1].username}")
