@@ -1,7 +1,9 @@
 """Reading visit records: who may see which, an elder's history, the last answers, the review queue.
 
-A visit is visible to anyone whose scope holds the elder's region, and to the visitor paired with
-the elder (a visitor's log-in sees its own elders only). Everything else looks missing.
+A visit is visible to a role that reads the registry (Permission.VIEW_ELDERS) and whose scope holds
+the elder's region, and to the visitor paired with the elder (primary or backup): a visitor's log-in
+sees its own elders only, whatever region it is assigned to, and the three administrators see none.
+Everything else looks missing.
 """
 
 from __future__ import annotations
@@ -9,34 +11,67 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.db import transaction
 from django.db.models import QuerySet
 
+from tanfang.audit.actions import Action
+from tanfang.audit.services import record_event
 from tanfang.core.errors import NotFound
 from tanfang.core.roles import Permission, has_permission
 from tanfang.core.scope import Actor, scope_of
 from tanfang.elders.models import Elder
 from tanfang.records.models import FormTemplate, ReviewState, VisitRecord
-from tanfang.visitors.selectors import is_paired, own_visitors
+from tanfang.visitors.selectors import is_paired, own_visitors, was_paired
 from tanfang.visits.models import Outcome, Visit
 
 
+def reads_region(actor: Actor, region_path: str) -> bool:
+    """Whether the actor reads the registry's records of a region: a registry role whose scope holds it."""
+    return has_permission(actor.role, Permission.VIEW_ELDERS) and scope_of(actor).contains(region_path)
+
+
+def may_record(actor: Actor) -> bool:
+    """Whether the role records visits at all: a visitor (its paired elders) or a registry keeper (its scope)."""
+    return has_permission(actor.role, Permission.VISIT) or has_permission(actor.role, Permission.EDIT_ELDERS)
+
+
 def elder_for_visits(actor: Actor, elder_id: int) -> Elder:
-    """The elder, when the actor may see or record its visits; else NotFound."""
+    """The elder, when the actor may see its visits (a registry role in scope, or its paired visitor); else NotFound."""
     elder = Elder.objects.select_related("region").filter(pk=elder_id, merged_into__isnull=True).first()
     if elder is None:
         raise NotFound()
-    if scope_of(actor).contains(elder.region_path) or is_paired(actor, elder.pk):
+    if reads_region(actor, elder.region_path) or is_paired(actor, elder.pk):
+        return elder
+    raise NotFound()
+
+
+def elder_to_record(actor: Actor, elder_id: int) -> Elder:
+    """The elder, when the actor may record a visit to it; NotFound for anyone else.
+
+    A supervisor or a province officer reads visits but records none: its form looks missing. A
+    visitor whose pairing has ended gets the elder, so that the service can say why it may not
+    record (an offline record uploaded after a handover).
+    """
+    if not may_record(actor):
+        raise NotFound()
+    elder = Elder.objects.select_related("region").filter(pk=elder_id, merged_into__isnull=True).first()
+    if elder is None:
+        raise NotFound()
+    if reads_region(actor, elder.region_path) or is_paired(actor, elder.pk) or was_paired(actor, elder.pk):
         return elder
     raise NotFound()
 
 
 def elders_for_visits(actor: Actor, elder_ids: Iterable[int]) -> dict[int, Elder]:
-    """Of these elders, each one the actor may see or record visits of, by id; the rest are left out."""
+    """Of these elders, each one the actor may record visits of, by id; the rest are left out."""
+    if not may_record(actor):
+        return {}
     elders = list(Elder.objects.filter(pk__in=set(elder_ids), merged_into__isnull=True))
-    scope = scope_of(actor)
-    outside = [e.pk for e in elders if not scope.contains(e.region_path)]
+    inside = {e.pk for e in elders if reads_region(actor, e.region_path)}
+    outside = [e.pk for e in elders if e.pk not in inside]
     paired = set(own_visitors(actor, outside)) if outside else set()
-    return {e.pk: e for e in elders if scope.contains(e.region_path) or e.pk in paired}
+    paired |= {pk for pk in outside if pk not in paired and was_paired(actor, pk)}  # told why, as above
+    return {e.pk: e for e in elders if e.pk in inside or e.pk in paired}
 
 
 def get_visit_for(actor: Actor, visit_id: int) -> Visit:
@@ -47,9 +82,21 @@ def get_visit_for(actor: Actor, visit_id: int) -> Visit:
     )
     if visit is None:
         raise NotFound()
-    if scope_of(actor).contains(visit.region_path) or is_paired(actor, visit.elder_id):
+    if reads_region(actor, visit.region_path) or is_paired(actor, visit.elder_id):
         return visit
+    refuse_quietly(actor, visit)
     raise NotFound()
+
+
+def refuse_quietly(actor: Actor, visit: Visit) -> None:
+    """Audit a request for a visit that exists but is not the actor's to see; the answer stays 404."""
+    with transaction.atomic():
+        record_event(
+            actor=actor,
+            action=Action.ACCESS_REFUSED,
+            subject=visit,
+            details={"attempted": "read_visit"},
+        )
 
 
 def visits_of_elder(elder: Elder) -> QuerySet[Visit]:

@@ -224,9 +224,11 @@ def refreshing(region: Region) -> Refreshing:
 
 
 def get_job_for(actor: Actor, job_id: int) -> RecomputeJob:
-    """A recomputation the actor may follow: of a region in its scope. NotFound else."""
+    """A recomputation the actor may follow: of a region in its scope, for a role that reads figures. NotFound else."""
     job = RecomputeJob.objects.filter(pk=job_id).first()
-    if job is None or not scope_of(actor).contains(job.region_path or "/"):
+    if job is None or not has_permission(actor.role, Permission.VIEW_FIGURES):
+        raise NotFound()
+    if not scope_of(actor).contains(job.region_path or "/"):
         raise NotFound()
     return job
 

@@ -41,6 +41,7 @@ from tanfang.visitors.services import number_to_call
 
 
 def worklist_view(request: HttpRequest) -> HttpResponse:
+    require_permission(actor_of(request), Permission.VISIT)  # only roles that visit have a work list
     visitor = own_visitor(actor_of(request))
     today = local_today()
     return render(
@@ -73,6 +74,7 @@ def call_view(request: HttpRequest, elder_id: int) -> HttpResponse:
 def schedule_home_view(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     if not has_permission(actor.role, Permission.VIEW_ELDERS):
+        require_permission(actor, Permission.VISIT)
         return redirect("schedule:worklist")
     top = top_regions_for(actor).first()
     if top is None:

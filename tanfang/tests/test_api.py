@@ -76,9 +76,14 @@ def test_the_token_endpoint_applies_the_lock_out(officer_county_north):
         content_type="application/json",
     )
 
-    assert response.status_code == 403
-    assert response.json()["code"] == "account_locked"
-    assert "已被锁定" in response.json()["message"]
+    # the same answer as for a wrong password or an unknown user: the lock does not say the account exists
+    unknown = client.post(
+        "/api/v1/auth/token", {"username": "nobody_here", "password": "x"}, content_type="application/json"
+    )
+    assert response.status_code == unknown.status_code == 401
+    assert response.json() == unknown.json()
+    assert response.json()["code"] == "invalid_credentials"
+    assert ApiToken.objects.count() == 0
 
 
 def test_session_writes_need_the_csrf_token(officer_county_north, worker_village_north):

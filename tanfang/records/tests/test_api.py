@@ -100,8 +100,8 @@ def test_an_unpaired_visitor_is_refused(paired, as_user, officer_county_north):
 
     response = post(as_user(paired.user), stranger.pk, body())
 
-    assert response.status_code == 403
-    assert response.json()["message"] == "您没有与这位老人结对，不能记录对其的探访"
+    assert response.status_code == 404  # another elder of the village looks missing to a visitor
+    assert response.json() == {"code": "not_found", "message": "未找到该记录"}
     assert Visit.objects.count() == 0
 
 

@@ -95,6 +95,18 @@ def test_an_unpaired_visitor_is_told_why(paired, as_user, officer_county_north):
 
     response = as_user(paired.user).post(f"/records/elders/{stranger.pk}/new/", form())
 
+    assert response.status_code == 404  # another elder of the village looks missing to a visitor
+    assert Visit.objects.count() == 0
+
+
+def test_a_visitor_whose_pairing_ended_is_told_why(paired, as_user, officer_county_north):
+    from tanfang.visitors.models import Pairing
+    from tanfang.visitors.services import end_pairing
+
+    end_pairing(actor=officer_county_north, pairing=Pairing.objects.get(elder=paired.elder), reason="调岗")
+
+    response = as_user(paired.user).post(f"/records/elders/{paired.elder.pk}/new/", form())
+
     assert response.status_code == 422
     assert "您没有与这位老人结对，不能记录对其的探访" in response.content.decode()
     assert Visit.objects.count() == 0
