@@ -63,6 +63,11 @@ def officer_province(tree: Tree) -> User:
 
 
 @pytest.fixture
+def officer_city(tree: Tree) -> User:
+    return make_user("officer_jiaozuo", Role.CITY_OFFICER, [tree.jiaozuo], display_name="焦作市民政局")
+
+
+@pytest.fixture
 def officer_county_north(tree: Tree) -> User:
     return make_user("officer_wuzhi", Role.COUNTY_OFFICER, [tree.wuzhi], display_name="武陟县民政局")
 

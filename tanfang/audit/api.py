@@ -45,8 +45,8 @@ class AuditEventOut(Schema):
             subject_type=event.subject_type,
             subject_id=event.subject_id,
             subject_label=event.subject_label,
-            changes=event.changes,
-            details=event.details,
+            changes=event.shown_changes,
+            details=event.shown_details,
         )
 
 

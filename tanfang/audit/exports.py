@@ -211,8 +211,8 @@ def _texts(event: AuditEvent, labels: dict[str, str]) -> list[str]:
         event.subject_label,
         event.region_path,
         event.ip_address or "",
-        _json(event.changes),
-        _json(event.details),
+        _json(event.shown_changes),
+        _json(event.shown_details),
     ]
 
 

@@ -16,6 +16,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from tanfang.audit.actions import Action
+from tanfang.core.id_numbers import mask_audited
 
 APPEND_ONLY_MESSAGE = "审计日志只能追加，不能修改或删除 (the audit log is append-only)"
 
@@ -115,6 +116,15 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AuditLogIsAppendOnly("delete()")
+
+    @property
+    def shown_changes(self) -> dict[str, Any]:
+        """The changes as shown anywhere: old entries' birth dates and numbers masked as today's are."""
+        return {name: mask_audited(name, change) for name, change in self.changes.items()}
+
+    @property
+    def shown_details(self) -> dict[str, Any]:
+        return {name: mask_audited(name, value) for name, value in self.details.items()}
 
     @property
     def action_label(self) -> str:

@@ -223,3 +223,30 @@ def age_on(birth_date: dt.date, day: dt.date) -> int:
         raise ValueError(f"day {day} is before birth_date {birth_date}")
     before_birthday = (day.month, day.day) < (birth_date.month, birth_date.day)
     return day.year - birth_date.year - int(before_birthday)
+
+
+_WHOLE_DATE = re.compile(r"^(\d{4})-\d{2}-\d{2}$")
+_NUMBER_FIELDS = ("id_number", "certificate")
+
+
+def mask_audited(name: str, value: object) -> object:
+    """A value stored in an audit entry as any page, export or API shows it.
+
+    Entries written before the masks held may carry a whole birth date or a mask that showed the
+    last four digits: a birth date shows its year, a number field its current mask (at most the region
+    code), a phone field at most its first and last three digits. Anything else is shown as stored.
+    """
+    if isinstance(value, dict):
+        return {k: mask_audited(name if k in ("old", "new") else k, v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_audited(name, v) for v in value]
+    if not isinstance(value, str) or not value:
+        return value
+    if name.endswith("birth_date"):
+        whole = _WHOLE_DATE.match(value)
+        return f"{whole[1]}-**-**" if whole else value
+    if any(part in name for part in _NUMBER_FIELDS):
+        return mask_id_number(value)
+    if "phone" in name:
+        return mask_phone(value) if "*" not in value else value[:3] + "*" * max(len(value) - 6, 5) + value[-3:]
+    return value

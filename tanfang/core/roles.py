@@ -176,6 +176,11 @@ def has_permission(role: str, permission: Permission) -> bool:
     return permission in permissions_of(role)
 
 
+def records_visits(role: str) -> bool:
+    """Whether the role records visits at all: a visitor (its paired elders) or a registry keeper (its scope)."""
+    return has_permission(role, Permission.VISIT) or has_permission(role, Permission.EDIT_ELDERS)
+
+
 def is_officer(role: str) -> bool:
     return role in _OFFICERS
 

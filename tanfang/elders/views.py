@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from tanfang.accounts.models import User
 from tanfang.core.errors import NotFound, ValidationFailed
 from tanfang.core.paging import page_number, page_of
-from tanfang.core.roles import Permission, has_permission
+from tanfang.core.roles import Permission, has_permission, records_visits
 from tanfang.core.time import local_today
 from tanfang.core.xlsx import CONTENT_TYPE
 from tanfang.elders.disclosure import shows_birth_dates
@@ -204,6 +204,7 @@ def _detail(request: HttpRequest, elder: Elder, revealed: dict[str, str] | None 
             "can_reveal": may_reveal(actor, elder),
             "whole_birth": may_reveal(actor, elder),
             "can_merge": has_permission(actor.role, Permission.MERGE_ELDERS),
+            "can_record": records_visits(actor.role),
             "status_form": StatusForm(initial={"status": elder.status, "since": local_today()}),
             "reveal_form": RevealForm(),
             "merge_form": MergeForm(),

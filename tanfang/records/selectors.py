@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 from tanfang.audit.actions import Action
 from tanfang.audit.services import record_event
 from tanfang.core.errors import NotFound
-from tanfang.core.roles import Permission, has_permission
+from tanfang.core.roles import Permission, has_permission, records_visits
 from tanfang.core.scope import Actor, scope_of
 from tanfang.elders.models import Elder
 from tanfang.records.models import FormTemplate, ReviewState, VisitRecord
@@ -31,8 +31,8 @@ def reads_region(actor: Actor, region_path: str) -> bool:
 
 
 def may_record(actor: Actor) -> bool:
-    """Whether the role records visits at all: a visitor (its paired elders) or a registry keeper (its scope)."""
-    return has_permission(actor.role, Permission.VISIT) or has_permission(actor.role, Permission.EDIT_ELDERS)
+    """Whether the actor's role records visits at all (`core.roles.records_visits`)."""
+    return records_visits(actor.role)
 
 
 def elder_for_visits(actor: Actor, elder_id: int) -> Elder:

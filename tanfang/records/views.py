@@ -35,6 +35,7 @@ from tanfang.records.selectors import (
     get_record_for_review,
     get_visit_for,
     last_record,
+    may_record,
     may_review,
     review_queue,
     visits_of_elder,
@@ -372,7 +373,8 @@ def _inline(content: Any) -> str:
 def elder_visits(request: HttpRequest, elder_id: int) -> HttpResponse:
     elder = _elder(request, elder_id)
     page = page_of(visits_of_elder(elder), page=page_number(request.GET), page_size=20)
-    return render(request, "records/elder_visits.html", {"elder": elder, "page": page})
+    can_record = may_record(_user(request))
+    return render(request, "records/elder_visits.html", {"elder": elder, "page": page, "can_record": can_record})
 
 
 def _pdf(content: bytes, name: str) -> HttpResponse:

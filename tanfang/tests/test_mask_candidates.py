@@ -32,10 +32,11 @@ from tanfang.core.crypto import field_cipher
 from tanfang.core.id_numbers import MIN_CANDIDATES, Sex, age_on, make_citizen_id
 from tanfang.core.time import LOCAL_TZ
 from tanfang.devtools.demo_elders import Village, generate_elders, insert_elder_rows
-from tanfang.devtools.factories import make_elder, record_test_visit
+from tanfang.devtools.factories import make_elder, make_user, record_test_visit
 from tanfang.elders.inputs import BenefitInput, ContactInput, GroupInput, MemberInput, SupporterInput
 from tanfang.elders.models import ID_NUMBER_CONTEXT, Elder, Group, Status
 from tanfang.elders.services import change_status, input_from_elder, update_elder
+from tanfang.visitors.models import Visitor
 from tanfang.visitors.services import VisitorInput, create_visitor, pair
 
 TODAY = dt.date(2026, 5, 20)
@@ -353,7 +354,7 @@ def what_is_shown(client, elder: Elder) -> Shown:
     return shown
 
 
-@pytest.mark.parametrize("role", ["supervisor_north", "officer_province"])
+@pytest.mark.parametrize("role", ["supervisor_north", "officer_province", "officer_city"])
 def test_a_role_that_may_not_reveal_is_left_at_least_10000_numbers_for_every_elder(role, elders, as_user, request):
     # given a role that may not reveal personal numbers
     client = as_user(request.getfixturevalue(role))
@@ -381,3 +382,37 @@ def test_the_visits_and_the_audit_log_were_read(elders, supervisor_north, as_use
     assert "elder.updated" in shown.text and "138*****000" in shown.text  # the audit log, the new phone
     assert "410823**************" in shown.text  # the disability certificate, masked
     assert "1946" in shown.text and shown.old_old == {True}
+
+
+def what_a_visitor_is_shown(client, elder: Elder) -> Shown:
+    """Everything a paired visitor's log-in gets about the elder: its work list, form, visits and their forms."""
+    shown = Shown()
+    for url in ("/worklist/", f"/records/elders/{elder.pk}/new/", f"/records/elders/{elder.pk}/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        text, badges = page_text(response.content)
+        shown.add(text)
+        shown.old_old |= badges
+    worklist = client.get("/api/v1/worklist").json()
+    text, flags = json_text(worklist)
+    shown.add(text)
+    shown.old_old |= flags
+    for visit in client.get(f"/api/v1/elders/{elder.pk}/visits").json()["items"]:
+        shown.add(json_text(visit)[0])
+        shown.add(page_text(client.get(f"/records/visits/{visit['id']}/").content)[0])
+        shown.add(pdf_text(client.get(visit["form_pdf"]).content))
+    return shown
+
+
+def test_the_paired_visitor_is_left_at_least_10000_numbers(elders, tree, as_user):
+    # given the visitor log-in paired with the elder whose every section is filled in
+    full, number = next((e, n) for e, n in elders if e.name == "韩秀云")
+    user = make_user("visitor_lihua", "visitor", [tree.jianshe], display_name="志愿者李华")
+    Visitor.objects.filter(name="李华").update(user=user)
+
+    # when everything it is shown of that elder is read
+    shown = what_a_visitor_is_shown(as_user(user), full)
+
+    # then the elder keeps at least 10,000 numbers (a visitor is shown no birth year at all)
+    assert "韩秀云" in shown.text and "特殊困难老年人探访关爱服务记录表" in shown.text  # form and printed form read
+    assert candidates(shown, number, today=TODAY) >= MIN_CANDIDATES

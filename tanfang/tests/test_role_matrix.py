@@ -23,8 +23,7 @@ from django.test import Client
 from config.api import api
 from tanfang.accounts.models import User
 from tanfang.core.id_numbers import make_citizen_id
-from tanfang.core.roles import Role
-from tanfang.devtools.factories import DEFAULT_PASSWORD, make_user
+from tanfang.devtools.factories import DEFAULT_PASSWORD
 from tanfang.elders.models import Elder
 from tanfang.elders.tests.files import roster_csv
 from tanfang.tests.routes import all_routes
@@ -153,14 +152,14 @@ def personas(
     audit_admin,
     officer_province,
     officer_township_north,
+    officer_city,
 ):
-    city = make_user("officer_jiaozuo", Role.CITY_OFFICER, [tree.jiaozuo], display_name="焦作市民政局")
     return {
         "SYS": admin_province,
         "SEC": security_admin,
         "AUD": audit_admin,
         "PRV": officer_province,
-        "CTY": city,
+        "CTY": officer_city,
         "CNT": officer_county_north,
         "TWN": officer_township_north,
         "VIL": worker_village_north,

@@ -97,3 +97,15 @@ def test_an_ended_pairing_closes_the_elders_visits_again(village, as_user, offic
     end_pairing(actor=officer_county_north, pairing=pairing, reason="调岗")
 
     assert as_user(user).get(f"/records/visits/{own_visit.pk}/").status_code == 404
+
+
+def test_only_roles_that_record_are_offered_the_form(tree, officer_county_north, supervisor_north, as_user):
+    elder = make_elder(officer_county_north, "张桂兰", JIANSHE, sequence=51, registered_on=dt.date(2025, 3, 1))
+    link = f"/records/elders/{elder.pk}/new/"
+
+    for_officer = as_user(officer_county_north).get(f"/elders/{elder.pk}/").content.decode()
+    for_supervisor = as_user(supervisor_north).get(f"/elders/{elder.pk}/").content.decode()
+    history = as_user(supervisor_north).get(f"/records/elders/{elder.pk}/").content.decode()
+
+    assert link in for_officer
+    assert link not in for_supervisor and link not in history

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from django import template
 from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from tanfang.core.id_numbers import mask_id_number
+from tanfang.core.id_numbers import mask_audited
 from tanfang.elders.disclosure import BirthShown, birth_shown
 from tanfang.elders.models import Elder
 
@@ -30,20 +29,11 @@ def yes_no(value: bool | None) -> str:
     return _("是") if value else _("否")
 
 
-_WHOLE_DATE = re.compile(r"^(\d{4})-\d{2}-\d{2}$")
-
-
 @register.filter
 def audited_value(value: object, name: str) -> object:
     """A value of an elder's audit entry as the history shows it: a birth date by its year, an ID
     number by its region code, whatever older entries hold (masks once showed the last four)."""
-    if isinstance(value, str):
-        if name == "birth_date":
-            whole = _WHOLE_DATE.match(value)
-            return f"{whole[1]}-**-**" if whole else value
-        if name in ("id_number_masked", "disability_certificate_masked"):
-            return mask_id_number(value) if value else value
-    return value
+    return mask_audited(name, value)
 
 
 _LIST_LABELS = {
