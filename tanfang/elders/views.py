@@ -404,6 +404,7 @@ def elder_reveal_view(request: HttpRequest, elder_id: int) -> HttpResponse:
 def elder_merge_view(request: HttpRequest, elder_id: int) -> HttpResponse:
     actor = _user(request)
     elder = _elder(request, elder_id)
+    require_permission(actor, Permission.MERGE_ELDERS)  # refused as a whole, before the form is read
     form = MergeForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("请填写重复记录的编号和合并理由"))

@@ -30,6 +30,7 @@ from pypdf import PdfReader
 
 from tanfang.core.crypto import field_cipher
 from tanfang.core.id_numbers import MIN_CANDIDATES, Sex, age_on, make_citizen_id
+from tanfang.core.roles import Role
 from tanfang.core.time import LOCAL_TZ
 from tanfang.devtools.demo_elders import Village, generate_elders, insert_elder_rows
 from tanfang.devtools.factories import make_elder, make_user, record_test_visit
@@ -407,7 +408,7 @@ def what_a_visitor_is_shown(client, elder: Elder) -> Shown:
 def test_the_paired_visitor_is_left_at_least_10000_numbers(elders, tree, as_user):
     # given the visitor log-in paired with the elder whose every section is filled in
     full, number = next((e, n) for e, n in elders if e.name == "韩秀云")
-    user = make_user("visitor_lihua", "visitor", [tree.jianshe], display_name="志愿者李华")
+    user = make_user("visitor_lihua", Role.VISITOR, [tree.jianshe], display_name="志愿者李华")
     Visitor.objects.filter(name="李华").update(user=user)
 
     # when everything it is shown of that elder is read
