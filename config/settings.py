@@ -257,6 +257,17 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-# Where reminders go: "console" (the demo: the log), "fake" (tests). A production SMS gateway
-# is a class implementing notifications.channels.SmsChannel.
-TANFANG_SMS_CHANNEL = os.environ.get("TANFANG_SMS_CHANNEL", "console")
+# Where SMS messages go: "console" (the demo: the log), "fake" (tests), "aliyun_sms" (Alibaba Cloud
+# SMS; notifications/aliyun_sms.py). Production must name one: it never falls back to the log.
+TANFANG_SMS_CHANNEL = _env("TANFANG_SMS_CHANNEL", "console")
+# Alibaba Cloud SMS (notifications/aliyun_sms.py): a template whose one variable is ${content}.
+TANFANG_ALIYUN_SMS_ENDPOINT = os.environ.get("TANFANG_ALIYUN_SMS_ENDPOINT", "https://dysmsapi.aliyuncs.com/")
+TANFANG_ALIYUN_SMS_ACCESS_KEY_ID = os.environ.get("TANFANG_ALIYUN_SMS_ACCESS_KEY_ID", "")
+TANFANG_ALIYUN_SMS_ACCESS_KEY_SECRET = os.environ.get("TANFANG_ALIYUN_SMS_ACCESS_KEY_SECRET", "")
+TANFANG_ALIYUN_SMS_SIGN_NAME = os.environ.get("TANFANG_ALIYUN_SMS_SIGN_NAME", "")
+TANFANG_ALIYUN_SMS_TEMPLATE_CODE = os.environ.get("TANFANG_ALIYUN_SMS_TEMPLATE_CODE", "")
+TANFANG_ALIYUN_SMS_TIMEOUT_SECONDS = float(os.environ.get("TANFANG_ALIYUN_SMS_TIMEOUT_SECONDS", "10"))
+# 企业微信 group robots by name ("name1:key1,name2:key2"; notifications/wecom_robot.py).
+TANFANG_WECOM_ROBOT_URL = os.environ.get("TANFANG_WECOM_ROBOT_URL", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send")
+TANFANG_WECOM_ROBOT_KEYS = os.environ.get("TANFANG_WECOM_ROBOT_KEYS", "")
+TANFANG_WECOM_ROBOT_TIMEOUT_SECONDS = float(os.environ.get("TANFANG_WECOM_ROBOT_TIMEOUT_SECONDS", "10"))

@@ -1,4 +1,9 @@
-"""The notification outbox: every message is a row before it is sent, and is sent once."""
+"""The notification outbox: every message is a row before it is sent, and is sent once.
+
+A row is claimed by one sender at a time (`claimed_until`, a lease), sent outside any transaction,
+and its outcome recorded with an attempt row. A sender that dies leaves a claim that runs out, and
+another sender takes the row up again: nothing is lost.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,10 @@ class Notification(models.Model):
         SENT = "sent", _("已发送")
         FAILED = "failed", _("发送失败")
 
+    class Priority(models.IntegerChoices):
+        NORMAL = 0, _("普通")
+        URGENT = 10, _("紧急")  # emergencies and alarms: sent at once, ahead of the rest
+
     # What the message is about, e.g. "digest:visitor:12:2026-11-24": the same key is never queued twice.
     key = models.CharField(max_length=120, unique=True)
     channel = models.CharField(max_length=16)
@@ -20,13 +29,46 @@ class Notification(models.Model):
     region_path = models.CharField(max_length=100)
     body = models.TextField()
     state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    priority = models.SmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
     attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)  # None: at once
+    claimed_until = models.DateTimeField(null=True, blank=True)  # a sender holds the row until then
+    claim = models.CharField(max_length=32, blank=True)  # which sender holds it
+    provider_id = models.CharField(max_length=64, blank=True)
     last_error = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["state", "id"], name="notification_state_idx")]
+        indexes = [
+            models.Index(fields=["state", "id"], name="notification_state_idx"),
+            models.Index(
+                fields=["-priority", "id"],
+                name="notification_due_idx",
+                condition=models.Q(state="pending"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.key
+
+
+class Attempt(models.Model):
+    """One try at sending a message, kept whatever became of it."""
+
+    class Outcome(models.TextChoices):
+        SENT = "sent", _("已送达服务商")
+        RETRY = "retry", _("稍后重试")
+        FAILED = "failed", _("失败")
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="attempt_rows")
+    at = models.DateTimeField()
+    channel = models.CharField(max_length=16)
+    outcome = models.CharField(max_length=8, choices=Outcome.choices)
+    answer = models.CharField(max_length=300, blank=True)  # the provider's answer or the error, scrubbed
+
+    class Meta:
+        indexes = [models.Index(fields=["notification", "at"], name="attempt_notification_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.notification_id} {self.outcome}"

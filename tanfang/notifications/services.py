@@ -1,24 +1,49 @@
-"""Queue and send notifications. Queuing is idempotent by key; sending claims rows so none goes twice.
+"""Queue and send notifications: rows first, then claim, send, record.
 
-This app sits low (every app may send messages) and knows nothing of schedules: what a message says is
-written by the app that sends it (the visitor's daily digest: schedule.digest).
+- `queue` adds a row, idempotent by key, in the caller's transaction. An urgent row asks for a send
+  as soon as that transaction commits.
+- `send_pending` claims a batch of due rows with one short transaction (SKIP LOCKED, then a lease in
+  `claimed_until`), sends each outside any transaction with the row's key as the provider's
+  idempotency id, and records the outcome and an `Attempt` in a second short transaction, only if
+  the claim is still its own. A temporary failure comes back after an exponential back-off (capped);
+  a permanent one, anything unexpected, or too many attempts fail the row, which stays visible. A
+  sender that dies leaves a claim that runs out, and the row is taken up again: nothing is lost.
+- A row keeps the full number only while it is pending: sent or failed, it keeps the mask.
+
+This app sits low (every app may send messages) and knows nothing of schedules or users: what a
+message says is written by the app that sends it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+import secrets
+from dataclasses import dataclass
+
+from celery import current_app
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from tanfang.core.id_numbers import mask_phone
 from tanfang.core.logging import scrub
 from tanfang.core.time import now
-from tanfang.notifications.channels import SendError, SmsChannel, channel
-from tanfang.notifications.models import Notification
+from tanfang.notifications.channels import Message, Refused, SendError, channel
+from tanfang.notifications.models import Attempt, Notification
 
-MAX_ATTEMPTS = 5
+logger = logging.getLogger("tanfang.notifications")
+
+MAX_ATTEMPTS = 8
+FIRST_RETRY = dt.timedelta(minutes=1)
+LONGEST_WAIT = dt.timedelta(hours=1)
+LEASE = dt.timedelta(minutes=5)  # a claim runs out after this: longer than any provider's timeout
+BATCH = 50
+SEND_TASK = "tanfang.notifications.tasks.send_outbox_task"
 
 
 def sending_channel() -> str:
-    """The name of the channel messages are queued for."""
+    """The name of the channel SMS messages are queued for."""
     return channel().name
 
 
@@ -27,8 +52,12 @@ def already_queued(key: str) -> bool:
     return Notification.objects.filter(key=key).exists()
 
 
-def queue(*, key: str, recipient: str, label: str, region_path: str, body: str, via: str) -> bool:
-    """Add a message to the outbox unless one with this key exists. Returns True when added."""
+def queue(*, key: str, recipient: str, label: str, region_path: str, body: str, via: str, urgent: bool = False) -> bool:
+    """Add a message to the outbox unless one with this key exists. Returns True when added.
+
+    An urgent message (an emergency, an alarm) goes ahead of the others, and a send is asked for as
+    soon as the caller's transaction commits, not at the next periodic run.
+    """
     try:
         with transaction.atomic():
             Notification.objects.create(
@@ -38,46 +67,121 @@ def queue(*, key: str, recipient: str, label: str, region_path: str, body: str, 
                 recipient_label=label[:100],
                 region_path=region_path,
                 body=body,
+                priority=Notification.Priority.URGENT if urgent else Notification.Priority.NORMAL,
             )
     except IntegrityError:
         return False
+    if urgent:
+        transaction.on_commit(_send_soon)
     return True
 
 
-def send_pending(sender: SmsChannel | None = None, limit: int = 500) -> int:
-    """Send pending messages. Each row is claimed under a lock, so two workers never send the same one.
+def _send_soon() -> None:
+    if settings.CELERY_TASK_ALWAYS_EAGER:  # no worker to ask: send now, in this process
+        send_pending()
+        return
+    try:
+        current_app.send_task(SEND_TASK)
+    except Exception:  # the periodic run sends it anyway; the row is safe
+        logger.warning("could not ask for an immediate send; the periodic run will send it", exc_info=True)
 
-    A row keeps the full number only while it is pending: sent, or given up after MAX_ATTEMPTS
-    failures, it keeps the masked number (core.id_numbers.mask_phone) and nothing else of it.
-    """
-    sender = sender or channel()
-    sent = 0
-    tried: list[int] = []  # a message that failed waits for the next run, not the next loop
-    for _i in range(limit):
-        with transaction.atomic():
-            row = (
-                Notification.objects.select_for_update(skip_locked=True)
-                .filter(state=Notification.State.PENDING)
-                .exclude(pk__in=tried)
-                .order_by("id")
-                .first()
-            )
-            if row is None:
-                break
-            row.attempts += 1
-            tried.append(row.pk)
-            try:
-                sender.send(row.recipient, row.body)
-            except SendError as error:
-                row.last_error = scrub(str(error))[:300]
-                if row.attempts >= MAX_ATTEMPTS:
-                    row.state = Notification.State.FAILED
-                    row.recipient = mask_phone(row.recipient)  # given up: the full number is not kept
-                row.save(update_fields=["attempts", "last_error", "state", "recipient"])
-                continue
-            row.state = Notification.State.SENT
-            row.sent_at = now()
-            row.recipient = mask_phone(row.recipient)  # the full number is not kept once sent
-            row.save(update_fields=["attempts", "state", "sent_at", "recipient"])
-            sent += 1
+
+def backoff(attempts: int) -> dt.timedelta:
+    """How long to wait after the n-th failed attempt: 1, 2, 4, … minutes, at most an hour."""
+    return min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), LONGEST_WAIT)
+
+
+def _due(moment: dt.datetime) -> Q:
+    return (
+        Q(state=Notification.State.PENDING)
+        & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=moment))
+        & (Q(claimed_until__isnull=True) | Q(claimed_until__lt=moment))
+    )
+
+
+def claim_batch(limit: int = BATCH) -> tuple[str, list[Notification]]:
+    """Claim due rows for this sender, urgent first, in one short transaction; return the claim and rows."""
+    token = secrets.token_hex(8)
+    moment = now()
+    with transaction.atomic():
+        ids = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(_due(moment))
+            .order_by("-priority", "id")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if ids:
+            Notification.objects.filter(pk__in=ids).update(claim=token, claimed_until=moment + LEASE)
+    rows = list(Notification.objects.filter(pk__in=ids, claim=token).order_by("-priority", "id"))
+    return token, rows
+
+
+@dataclass(frozen=True)
+class Outcome:
+    outcome: str
+    answer: str = ""
+    provider_id: str = ""
+
+
+def _try(row: Notification) -> Outcome:
+    """Send one row outside any transaction; never raises."""
+    try:
+        delivery = channel(row.channel).send(Message(key=row.key, recipient=row.recipient, body=row.body))
+    except Refused as error:
+        return Outcome(Attempt.Outcome.FAILED, scrub(str(error)))
+    except SendError as error:
+        return Outcome(Attempt.Outcome.RETRY, scrub(str(error)))
+    except Exception as error:  # one bad row must not stop the others
+        logger.exception("notification %s raised while sending", row.pk)
+        return Outcome(Attempt.Outcome.FAILED, scrub(f"{type(error).__name__}: {error}"))
+    return Outcome(Attempt.Outcome.SENT, scrub(delivery.answer), delivery.provider_id)
+
+
+def record(row: Notification, token: str, result: Outcome) -> bool:
+    """Record an outcome if the claim is still this sender's; return whether it was recorded."""
+    moment = now()
+    attempts = row.attempts + 1
+    state: str = Notification.State.PENDING
+    next_at: dt.datetime | None = moment + backoff(attempts)
+    if result.outcome == Attempt.Outcome.SENT:
+        state, next_at = Notification.State.SENT, None
+    elif result.outcome == Attempt.Outcome.FAILED or attempts >= MAX_ATTEMPTS:
+        state, next_at = Notification.State.FAILED, None
+    changes: dict[str, object] = {
+        "attempts": attempts,
+        "state": state,
+        "next_attempt_at": next_at,
+        "claim": "",
+        "claimed_until": None,
+        "last_error": "" if state == Notification.State.SENT else result.answer[:300],
+    }
+    if state != Notification.State.PENDING:
+        changes["recipient"] = mask_phone(row.recipient)  # sent or failed: the full number is not kept
+    if state == Notification.State.SENT:
+        changes |= {"sent_at": moment, "provider_id": result.provider_id[:64]}
+    with transaction.atomic():
+        if not Notification.objects.filter(pk=row.pk, claim=token).update(**changes):
+            return False  # the claim ran out and another sender took the row: its outcome counts
+        Attempt.objects.create(
+            notification=row,
+            at=moment,
+            channel=row.channel,
+            outcome=Attempt.Outcome.FAILED if state == Notification.State.FAILED else result.outcome,
+            answer=result.answer[:300],
+        )
+    return True
+
+
+def send_pending(limit: int = 500) -> int:
+    """Send what is due, a batch at a time; return how many were sent."""
+    sent = done = 0
+    while done < limit:
+        token, rows = claim_batch(min(BATCH, limit - done))
+        if not rows:
+            break
+        for row in rows:
+            result = _try(row)
+            if record(row, token, result) and result.outcome == Attempt.Outcome.SENT:
+                sent += 1
+        done += len(rows)
     return sent

@@ -58,6 +58,7 @@ def run_production(code: str, **environ: str) -> subprocess.CompletedProcess[str
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "TANFANG_ENV": "production",
         "TANFANG_ALLOWED_HOSTS": "tanfang.example.gov.cn",
+        "TANFANG_SMS_CHANNEL": "aliyun_sms",
         "TANFANG_VAR_DIR": environ.pop("TANFANG_VAR_DIR"),
         **real_keys(),
         **environ,
@@ -249,8 +250,10 @@ def test_the_demo_and_test_runs_use_the_public_keys_the_checks_know():
         ({"TANFANG_FIELD_KEYS": DEMO_FIELD_KEYS}, "TANFANG_FIELD_KEYS 第1项是公开的演示密钥"),
         ({"TANFANG_BLIND_INDEX_KEY": DEMO_BLIND_INDEX_KEY}, "TANFANG_BLIND_INDEX_KEY 是公开的演示密钥"),
         ({"TANFANG_SECRET_KEY": ""}, "生产环境必须设置 TANFANG_SECRET_KEY"),
+        ({"TANFANG_SMS_CHANNEL": ""}, "生产环境必须设置 TANFANG_SMS_CHANNEL"),  # never the log by default
+        ({"TANFANG_ALLOWED_HOSTS": ""}, "生产环境必须设置 TANFANG_ALLOWED_HOSTS"),
     ],
-    ids=["debug", "demo secret key", "demo field key", "demo blind index key", "no secret key"],
+    ids=["debug", "demo secret key", "demo field key", "demo blind index key", "no secret key", "no sms", "no hosts"],
 )
 def test_production_settings_refuse_to_load(tmp_path, environ, refusal):
     # when: anything that loads the settings (a web process, a worker, a command)

@@ -9,9 +9,9 @@ import time_machine
 
 from tanfang.core.time import LOCAL_TZ
 from tanfang.devtools.factories import make_elder, record_test_visit
-from tanfang.notifications.channels import SendError, fake_channel
-from tanfang.notifications.models import Notification
-from tanfang.notifications.services import send_pending
+from tanfang.notifications.channels import Message, SendError, fake_channel
+from tanfang.notifications.models import Attempt, Notification
+from tanfang.notifications.services import MAX_ATTEMPTS, send_pending
 from tanfang.schedule.digest import queue_daily_digests
 from tanfang.visitors.services import VisitorInput, create_visitor, pair
 
@@ -22,8 +22,7 @@ TODAY = dt.date(2026, 11, 24)
 def owed(tree, officer_county_north):
     with time_machine.travel(dt.datetime(2026, 11, 24, 7, 30, tzinfo=LOCAL_TZ), tick=False):
         fake = fake_channel()
-        fake.sent.clear()
-        fake.fail_next = 0
+        fake.reset()
         visitor = create_visitor(
             actor=officer_county_north,
             data=VisitorInput(name="陈晓", kind="grid_worker", region_code="410823001001", phone="13812345678"),
@@ -73,58 +72,72 @@ def test_nobody_with_nothing_owed_gets_a_message(owed):
     assert list(Notification.objects.values_list("recipient_label", flat=True)) == ["陈晓"]
 
 
-def test_a_failed_send_stays_pending_and_is_retried(owed):
+def test_a_failed_send_stays_pending_and_is_retried_after_a_pause(owed):
     queue_daily_digests(TODAY)
     owed.fail_next = 1
+    start = dt.datetime(2026, 11, 24, 7, 31, tzinfo=LOCAL_TZ)
 
-    assert send_pending() == 0
-    row = Notification.objects.get()
-    assert (row.state, row.attempts, row.last_error) == ("pending", 1, "网关超时")
-    assert row.recipient == "13812345678"  # still to be sent: the number is needed
+    with time_machine.travel(start, tick=False):
+        assert send_pending() == 0
+        row = Notification.objects.get()
+        assert (row.state, row.attempts, row.last_error) == ("pending", 1, "网关超时")
+        assert row.recipient == "13812345678"  # still to be sent: the number is needed
+        assert row.next_attempt_at == start + dt.timedelta(minutes=1)
+        assert send_pending() == 0  # not before its time
 
-    assert send_pending() == 1
+    with time_machine.travel(start + dt.timedelta(minutes=1, seconds=1), tick=False):
+        assert send_pending() == 1
     assert len(owed.sent) == 1
+    assert list(Attempt.objects.order_by("at").values_list("outcome", flat=True)) == ["retry", "sent"]
 
 
-def test_after_five_failures_a_message_is_marked_failed(owed):
+def fail_until_given_up(owed) -> None:
+    """Run the outbox as the periodic job would, each time after the back-off, until nothing is due."""
+    owed.fail_next = MAX_ATTEMPTS
+    moment = dt.datetime(2026, 11, 24, 8, 0, tzinfo=LOCAL_TZ)
+    for _ in range(MAX_ATTEMPTS):
+        with time_machine.travel(moment, tick=False):
+            send_pending()
+        moment += dt.timedelta(hours=1, seconds=1)
+
+
+def test_after_the_last_attempt_a_message_is_marked_failed(owed):
     queue_daily_digests(TODAY)
-    owed.fail_next = 5
 
-    for _ in range(5):
-        send_pending()
+    fail_until_given_up(owed)
 
     assert Notification.objects.get().state == "failed"
+    assert Attempt.objects.filter(outcome="retry").count() == MAX_ATTEMPTS - 1
+    assert Attempt.objects.filter(outcome="failed").count() == 1
     assert owed.sent == []
 
 
 def test_a_message_given_up_keeps_no_full_number(owed):
     # given a digest in the outbox, and a gateway that fails every time
     queue_daily_digests(TODAY)
-    owed.fail_next = 5
 
     # when the outbox is sent until the message is given up
-    for _ in range(5):
-        send_pending()
+    fail_until_given_up(owed)
 
     # then the row is failed and holds the masked number only, and nothing more is tried
     row = Notification.objects.get()
-    assert (row.state, row.attempts, row.recipient) == ("failed", 5, "138*****678")
+    assert (row.state, row.attempts, row.recipient) == ("failed", MAX_ATTEMPTS, "138*****678")
     assert send_pending() == 0 and owed.sent == []
 
 
-def test_a_gateway_error_naming_the_number_is_stored_masked(owed):
+def test_a_gateway_error_naming_the_number_is_stored_masked(owed, monkeypatch):
     # given a gateway whose error message repeats the recipient's number
     queue_daily_digests(TODAY)
 
-    class Echoing:
-        name = "fake"
+    def echoing(message: Message) -> None:
+        raise SendError(f"号码 {message.recipient} 无法送达")
 
-        def send(self, phone: str, text: str) -> None:
-            raise SendError(f"号码 {phone} 无法送达")
+    monkeypatch.setattr(owed, "send", echoing)
 
     # when the send fails
-    send_pending(Echoing())
+    send_pending()
 
-    # then the error is kept without the number
+    # then the error is kept without the number, on the row and on its attempt
     row = Notification.objects.get()
     assert row.state == "pending" and "13812345678" not in row.last_error
+    assert "13812345678" not in Attempt.objects.get().answer
