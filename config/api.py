@@ -8,6 +8,7 @@ from tanfang.audit.api import router as audit_router
 from tanfang.core.api_errors import install_error_handlers
 from tanfang.core.api_render import ReadableJSONRenderer
 from tanfang.elders.api import router as elders_router
+from tanfang.notifications.api import router as notifications_router
 from tanfang.records.api import router as records_router
 from tanfang.regions.api import router as regions_router
 from tanfang.schedule.api import router as schedule_router
@@ -35,3 +36,4 @@ api.add_router("/", schedule_router)
 api.add_router("/", visits_router)
 api.add_router("/", records_router)
 api.add_router("/audit-events", audit_router)
+api.add_router("/", notifications_router)

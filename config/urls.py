@@ -22,5 +22,6 @@ urlpatterns = [
     path("visits/", include("tanfang.visits.urls")),
     path("records/", include("tanfang.records.urls")),
     path("audit/", include("tanfang.audit.urls")),
+    path("inbox/", include("tanfang.notifications.urls")),
     path("api/v1/", api.urls),
 ]

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.http import HttpRequest
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from tanfang.core.roles import Permission, has_permission
+from tanfang.core.scope import Actor
+from tanfang.notifications.selectors import unread_count
 
 
 @dataclass(frozen=True)
@@ -39,4 +41,4 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         return {"nav_items": []}
     role = getattr(user, "role", "")
     items = [i for i in NAVIGATION if i.permission is None or has_permission(role, i.permission)]
-    return {"nav_items": items}
+    return {"nav_items": items, "inbox_unread": unread_count(cast(Actor, user))}

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
@@ -39,7 +40,7 @@ from tanfang.core.errors import FieldError, PermissionDenied, ValidationFailed
 from tanfang.core.id_numbers import mask_phone
 from tanfang.core.roles import ADMIN_ROLES, NO_ROLE, ROLE_REGION_LEVELS, Permission, RegionLevel, Role, may_give_role
 from tanfang.core.time import now
-from tanfang.notifications.services import queue, sending_channel
+from tanfang.notifications.services import queue, sending_channel, tell_user
 from tanfang.regions.models import Region, UserRegion
 from tanfang.regions.scoping import get_region_for, require_permission
 from tanfang.regions.selectors import find_region_unscoped
@@ -240,7 +241,8 @@ def _revoke_all_tokens(user: User) -> int:
 
 
 def _tell(user: User, key: str, body: str) -> None:
-    """Queue an SMS to a user about its own account, if it has a phone number; a row before a message."""
+    """Tell a user about its own account: in its inbox, and by SMS if it has a phone number."""
+    tell_user(key=key, user_id=user.pk, body=body, link=reverse("accounts:security"), urgent=True)
     phone = phone_of(user)
     if phone:
         queue(

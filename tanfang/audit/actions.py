@@ -27,6 +27,7 @@ class Action(models.TextChoices):
     RECOVERY_CODE_USED = "auth.recovery_used", _("使用恢复码登录")
     RECOVERY_CODES_RENEWED = "auth.recovery_renewed", _("重新生成恢复码")
     AUDIT_EXPORTED = "audit.exported", _("导出审计日志")
+    INBOX_READ = "inbox.read", _("阅读站内消息")
     REGIONS_IMPORTED = "region.imported", _("导入区划")
     REGION_CREATED = "region.created", _("新增区划")
     REGION_RENAMED = "region.renamed", _("区划更名")

@@ -7,6 +7,7 @@ another sender takes the row up again: nothing is lost.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -72,3 +73,25 @@ class Attempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.notification_id} {self.outcome}"
+
+
+class InboxMessage(models.Model):
+    """A message in a user's in-app inbox (the bell): the row is the message, nothing is sent."""
+
+    key = models.CharField(max_length=120, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="inbox")
+    body = models.TextField()
+    link = models.CharField(max_length=200, blank=True)  # a page of this site the message is about
+    urgent = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="inbox_user_idx"),
+            models.Index(fields=["user"], name="inbox_unread_idx", condition=models.Q(read_at__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return self.key

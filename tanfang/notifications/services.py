@@ -26,11 +26,14 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
+from tanfang.audit.actions import Action
+from tanfang.audit.services import record_event
 from tanfang.core.id_numbers import mask_phone
 from tanfang.core.logging import scrub
+from tanfang.core.scope import Actor
 from tanfang.core.time import now
 from tanfang.notifications.channels import Message, Refused, SendError, channel
-from tanfang.notifications.models import Attempt, Notification
+from tanfang.notifications.models import Attempt, InboxMessage, Notification
 
 logger = logging.getLogger("tanfang.notifications")
 
@@ -185,3 +188,38 @@ def send_pending(limit: int = 500) -> int:
                 sent += 1
         done += len(rows)
     return sent
+
+
+# --- the in-app inbox ------------------------------------------------------------------------
+
+
+def tell_user(*, key: str, user_id: int, body: str, link: str = "", urgent: bool = False) -> bool:
+    """Put a message in a user's inbox unless one with this key is there; return True when added."""
+    try:
+        with transaction.atomic():
+            InboxMessage.objects.create(
+                key=key, user_id=user_id, body=body, link=link[:200], urgent=urgent, created_at=now()
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+@transaction.atomic
+def mark_read(*, actor: Actor, message_ids: list[int] | None = None) -> int:
+    """Mark the actor's own messages read (all unread ones when no ids are given); audited; return how many."""
+    unread = InboxMessage.objects.filter(user_id=actor.pk, read_at__isnull=True)
+    if message_ids is not None:
+        unread = unread.filter(pk__in=message_ids)
+    count = unread.update(read_at=now())
+    if count:
+        record_event(
+            actor=actor,
+            action=Action.INBOX_READ,
+            subject_type="accounts.user",
+            subject_id=str(actor.pk),
+            subject_label=actor.username,
+            region_path=sorted(actor.region_paths())[0] if actor.region_paths() else "",
+            details={"messages": count},
+        )
+    return count

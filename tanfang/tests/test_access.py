@@ -423,6 +423,11 @@ OTHER_ROUTES = {
     "audit:export",
     "api-1:export_audit_events_endpoint",
     "api-1:search_elders",  # a POST list: another county finds nobody (elders/tests/test_private_by_default.py)
+    # The user's own inbox: nothing of a region in it (notifications/tests/test_inbox.py).
+    "notifications:inbox",
+    "notifications:read",
+    "api-1:list_inbox",
+    "api-1:read_inbox",
     "users:create",
     "api-1:delete_token",
     "api-1:create_user_endpoint",
