@@ -61,6 +61,7 @@ class Permission(enum.StrEnum):
     VISIT = "visit"  # has a work list of paired elders
     REVIEW_VISITS = "review_visits"  # decides on visits flagged by the verification signals
     VIEW_FIGURES = "view_figures"  # a region's figures: past months, printed village months
+    CHASE = "chase"  # 催办: remind a visitor of an elder not yet visited
 
 
 _OFFICERS = {
@@ -79,6 +80,7 @@ _WATCH = frozenset(
         Permission.VIEW_ELDERS,
         Permission.EXPORT_ELDERS,
         Permission.VIEW_FIGURES,
+        Permission.CHASE,
     }
 )
 # Those who keep the registry: the county owns it, townships and villages maintain it.
@@ -123,6 +125,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MANAGE_VISITORS,
             Permission.VISIT,
             Permission.VIEW_FIGURES,
+            Permission.CHASE,
         }
     ),
     # Visitors see only the elders paired with them; that comes with pairing.

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from tanfang.audit.actions import Action
@@ -29,10 +30,11 @@ from tanfang.core.errors import DomainError, FieldError, NotFound, PermissionDen
 from tanfang.core.generations import Cached, bump
 from tanfang.core.roles import Permission, has_permission
 from tanfang.core.scope import Actor, scope_of
-from tanfang.core.time import local_date, now
+from tanfang.core.time import LOCAL_TZ, local_date, now
 from tanfang.elders.due_queue import queue_due_refresh
 from tanfang.elders.models import Elder
 from tanfang.elders.services import correct_from_visit
+from tanfang.notifications.services import tell_user
 from tanfang.records import images, verification
 from tanfang.records.formdefs import TemplateInvalid, check_answers, parse_definition
 from tanfang.records.models import FormTemplate, ReviewState, VisitPhoto, VisitRecord
@@ -624,7 +626,35 @@ def review_record(*, actor: Actor, record: VisitRecord, outcome: str, note: str 
             changes=changes,
             details={"visit": visit.pk, "note": note.strip()},
         )
+        if outcome != ReviewState.CONFIRMED:
+            _tell_review(visit, outcome, note.strip(), locked.reviewed_at)
     return locked
+
+
+def _tell_review(visit: Visit, outcome: str, note: str, at: dt.datetime) -> None:
+    """Tell whoever made the visit, in its inbox, that a reviewer did not accept it as it was, and why."""
+    day = visit.occurred_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d")
+    if outcome == ReviewState.REJECTED:
+        body = _("您 %(day)s 对 %(name)s 的探访未获认可，本月不计入：%(note)s") % {
+            "day": day,
+            "name": visit.elder.name,
+            "note": note,
+        }
+    else:
+        body = _("您 %(day)s 对 %(name)s 的探访已被更正为「%(method)s」：%(note)s") % {
+            "day": day,
+            "name": visit.elder.name,
+            "method": Method(visit.method).label,
+            "note": note,
+        }
+    candidates = (visit.recorded_by_id, visit.visitor.user_id if visit.visitor else None)
+    for user_id in sorted({u for u in candidates if u is not None}):
+        tell_user(
+            key=f"review:{visit.pk}:{outcome}:{at.isoformat()}:{user_id}",
+            user_id=user_id,
+            body=body,
+            link=reverse("records:detail", args=[visit.pk]),
+        )
 
 
 # --- templates ---------------------------------------------------------------------------

@@ -107,6 +107,7 @@ def region_view(request: HttpRequest, code: str) -> HttpResponse:
             "refreshing": refreshing(region),
             "can_recompute": has_permission(actor.role, Permission.MANAGE_VISITORS),
             "can_export": has_permission(actor.role, Permission.EXPORT_ELDERS),
+            "can_chase": has_permission(actor.role, Permission.CHASE),
         },
     )
 

@@ -23,6 +23,7 @@ from tanfang.accounts.models import ApiToken, User
 from tanfang.accounts.services import issue_token
 from tanfang.audit.models import AuditEvent
 from tanfang.elders.models import Elder, ElderGroup, EmergencyContact, ImportBatch, ImportConflict, StatusChange
+from tanfang.notifications.models import InboxMessage, Notification
 from tanfang.records.models import VisitRecord
 from tanfang.regions.models import Region, UserRegion
 from tanfang.schedule.models import ElderDue, RecomputeJob, RegionPolicy, WeatherEvent
@@ -125,6 +126,8 @@ def fingerprint() -> list[object]:
         list(WeatherEvent.objects.order_by("pk").values()),
         list(Visit.objects.order_by("pk").values()),
         list(VisitRecord.objects.order_by("pk").values("pk", "review_state", "answers")),
+        list(Notification.objects.order_by("pk").values("pk", "key", "state")),
+        list(InboxMessage.objects.order_by("pk").values("pk", "key", "read_at")),
         AuditEvent.objects.exclude(action="access.refused").count(),  # a refusal may be audited
     ]
 
@@ -285,6 +288,7 @@ RECORD_CASES = [
     RecordCase("users:reset_two_factor", "post", lambda n: f"/users/{n['user']}/reset-two-factor/"),
     RecordCase("api-1:reset_two_factor_endpoint", "post", lambda n: f"/api/v1/users/{n['user']}/reset-two-factor"),
     RecordCase("visitors:call", "get", lambda n: f"/visitors/{n['visitor']}/call/"),
+    RecordCase("visitors:chase", "post", lambda n: f"/visitors/elders/{n['elder']}/chase/"),
 ]
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from tanfang.audit.actions import Action
@@ -19,6 +20,8 @@ from tanfang.core.time import local_today
 from tanfang.elders.due_queue import queue_due_refresh
 from tanfang.elders.models import Elder
 from tanfang.elders.personal_data import CALL_REASON, reveal
+from tanfang.elders.selectors import get_elder_for
+from tanfang.notifications.services import queue, sending_channel, tell_user
 from tanfang.regions.models import Region
 from tanfang.regions.paths import code_at
 from tanfang.regions.scoping import get_region_for, require_permission
@@ -381,3 +384,53 @@ def visitor_number_to_call(*, actor: Actor, visitor_id: int) -> str:
                 details={"field": "phone", "reason": VISITOR_CALL_REASON},
             )
     return number
+
+
+def chase_visitor(*, actor: Actor, elder_id: int) -> Visitor:
+    """催办: remind the elder's primary visitor, in its inbox and by SMS, to visit; once a day per elder; audited.
+
+    NotFound outside the actor's scope; ValidationFailed when nobody is paired with the elder.
+    """
+    require_permission(actor, Permission.CHASE)
+    elder = get_elder_for(actor, elder_id)
+    pairing = (
+        Pairing.objects.filter(elder=elder, ended_on__isnull=True, role=Pairing.Role.PRIMARY)
+        .select_related("visitor")
+        .first()
+    )
+    if pairing is None:
+        raise ValidationFailed(errors=[FieldError("elder", _("这位老人还没有结对的探访人员，请先结对"))])
+    visitor = pairing.visitor
+    day = local_today().isoformat()
+    body = _("【探访关爱】%(visitor)s，%(name)s（%(village)s）本月尚未探访，请尽快安排。——%(actor)s") % {
+        "visitor": visitor.name,
+        "name": elder.name,
+        "village": elder.region.name,
+        "actor": getattr(actor, "display_name", "") or actor.username,
+    }
+    key = f"chase:{elder.pk}:{visitor.pk}:{day}"
+    with transaction.atomic():
+        told = False
+        if visitor.user_id:
+            told = tell_user(key=key, user_id=visitor.user_id, body=body, link=reverse("schedule:worklist"))
+        number = phone_of(visitor)
+        if number:
+            told = (
+                queue(
+                    key=key,
+                    recipient=number,
+                    label=visitor.name,
+                    region_path=visitor.region_path,
+                    body=body,
+                    via=sending_channel(),
+                )
+                or told
+            )
+        if told:
+            record_event(
+                actor=actor,
+                action=Action.VISITOR_CHASED,
+                subject=elder,
+                details={"visitor": visitor.pk, "inbox": bool(visitor.user_id), "sms": bool(number)},
+            )
+    return visitor

@@ -11,6 +11,7 @@ urlpatterns = [
     path("<id:visitor_id>/edit/", views.visitor_edit_view, name="edit"),
     path("<id:visitor_id>/handover/", views.visitor_handover_view, name="handover"),
     path("<id:visitor_id>/call/", views.visitor_call_view, name="call"),
+    path("elders/<id:elder_id>/chase/", views.chase_view, name="chase"),
     path("elders/<id:elder_id>/pairing/", views.elder_pairing_panel, name="elder_pairing"),
     path("elders/<id:elder_id>/pair/", views.elder_pair_view, name="pair"),
     path("pairings/<id:pairing_id>/end/", views.pairing_end_view, name="end_pairing"),

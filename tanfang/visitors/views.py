@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -29,6 +30,7 @@ from tanfang.visitors.selectors import (
 from tanfang.visitors.services import (
     VisitorInput,
     bulk_pair_village,
+    chase_visitor,
     create_visitor,
     end_pairing,
     hand_over,
@@ -256,3 +258,16 @@ def visitor_call_view(request: HttpRequest, visitor_id: int) -> HttpResponse:
         messages.error(request, _("没有登记电话号码"))
         return redirect("visitors:detail", visitor_id=visitor_id)
     return _TelRedirect(f"tel:{number}")
+
+
+@require_POST
+def chase_view(request: HttpRequest, elder_id: int) -> HttpResponse:
+    """催办 from the not-visited list: remind the elder's visitor, then back to the list."""
+    try:
+        visitor = chase_visitor(actor=_user(request), elder_id=elder_id)
+    except ValidationFailed as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("已催办 %(name)s") % {"name": visitor.name})
+    back = request.POST.get("next", "")
+    return redirect(back if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}) else "home")

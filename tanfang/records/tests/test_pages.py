@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from tanfang.notifications.models import InboxMessage
 from tanfang.records.models import VisitRecord
 from tanfang.records.services import submit_record
 from tanfang.records.tests.helpers import FULL_ANSWERS, daytime, png, record_input
@@ -288,3 +289,27 @@ def test_sending_the_tables_back_unchanged_corrects_nothing(paired, as_user):
     )
 
     assert VisitRecord.objects.get().corrections == []
+
+
+def test_a_rejected_visit_is_told_to_the_visitor_in_its_inbox(paired, as_user, officer_township_north):
+
+    flagged, _ = submit_record(actor=paired.user, elder=paired.elder, data=record_input(checkin=None))
+
+    as_user(officer_township_north).post(
+        f"/records/visits/{flagged.pk}/review/", {"outcome": "rejected", "note": "核实未上门"}
+    )
+
+    message = InboxMessage.objects.get(user=paired.user)
+    assert "张桂兰" in message.body and "未获认可" in message.body and "核实未上门" in message.body
+    assert message.link == f"/records/visits/{flagged.pk}/"
+    # and the visitor finds it from the bell
+    assert 'text-bg-danger">1</span>' in as_user(paired.user).get("/worklist/").content.decode()
+
+
+def test_a_confirmed_visit_tells_nobody(paired, as_user, officer_township_north):
+
+    flagged, _ = submit_record(actor=paired.user, elder=paired.elder, data=record_input(checkin=None))
+
+    as_user(officer_township_north).post(f"/records/visits/{flagged.pk}/review/", {"outcome": "confirmed"})
+
+    assert not InboxMessage.objects.exists()
