@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from tanfang.accounts.errors import InvalidCredentials, SecondFactorRefused
+from tanfang.accounts.errors import SecondFactorRefused
 from tanfang.accounts.models import TOTP_SECRET_CONTEXT, RecoveryCode, TwoFactor, User
 from tanfang.accounts.secrets import totp_secret_of
 from tanfang.audit.actions import Action
@@ -248,11 +248,6 @@ def count_failure(user: User, ip_address: str | None, *, reason: str) -> dt.date
     return lock_until
 
 
-def check_not_locked(user: User) -> None:
-    if user.locked_until and user.locked_until > now():
-        raise InvalidCredentials()
-
-
 # --- reset -------------------------------------------------------------------------------
 
 
@@ -262,8 +257,3 @@ def remove_two_factor(user: User) -> bool:
     TwoFactor.objects.filter(user=user).delete()
     RecoveryCode.objects.filter(user=user).delete()
     return had
-
-
-def totp_now(secret: str, moment: dt.datetime | None = None) -> str:
-    """The code an authenticator shows at a moment: for the demo's instructions and for tests."""
-    return _totp(secret).at(moment or now())
