@@ -134,6 +134,8 @@ def open_nav(page: Page) -> None:
     if toggler.is_visible():
         toggler.click()
     expect(page.locator("#mainnav")).to_be_visible()
+    # Bootstrap animates the menu open: a click during the animation can land on nothing.
+    expect(page.locator("#mainnav")).not_to_have_class(re.compile(r"\bcollapsing\b"))
 
 
 def click_nav(page: Page, label: str) -> None:
