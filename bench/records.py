@@ -311,6 +311,7 @@ def main() -> None:
     from django.db import connections
     from django.test import Client, override_settings
 
+    from tanfang.core import pdf
     from tanfang.core.roles import Role
     from tanfang.core.time import now
     from tanfang.devtools.factories import make_user
@@ -416,7 +417,7 @@ def main() -> None:
 
     visit = Visit.objects.filter(record__isnull=False).order_by("-pk").first()
     assert visit is not None
-    printing.register_fonts()
+    pdf.register_fonts()
     samples = []
     for _ in range(10):
         t1 = time.perf_counter()

@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "tanfang.elders",
     "tanfang.visitors",
     "tanfang.visits",
+    "tanfang.alerts",
+    "tanfang.care",
     "tanfang.schedule",
     "tanfang.records",
     "tanfang.notifications",

@@ -21,6 +21,8 @@ urlpatterns = [
     path("", include("tanfang.schedule.urls")),
     path("visits/", include("tanfang.visits.urls")),
     path("records/", include("tanfang.records.urls")),
+    path("care/", include("tanfang.care.urls")),
+    path("incidents/", include("tanfang.alerts.urls")),
     path("audit/", include("tanfang.audit.urls")),
     path("inbox/", include("tanfang.notifications.urls")),
     path("api/v1/", api.urls),

@@ -22,21 +22,14 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Iterable, Sequence
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (
     BaseDocTemplate,
     CondPageBreak,
@@ -55,6 +48,10 @@ from reportlab.platypus import (
 from tanfang.audit.actions import Action
 from tanfang.audit.services import record_event
 from tanfang.core.errors import FieldError, ValidationFailed
+from tanfang.core.pdf import FONT, register_fonts
+from tanfang.core.pdf import box as _box
+from tanfang.core.pdf import paragraph as _p
+from tanfang.core.pdf import yes_no as _yes_no
 from tanfang.core.roles import Permission, RegionLevel
 from tanfang.core.scope import Actor
 from tanfang.elders.models import (
@@ -72,9 +69,6 @@ from tanfang.regions.scoping import get_region_for, require_permission
 from tanfang.regions.selectors import region_names_unscoped
 from tanfang.visits.models import Method, Outcome, Visit
 
-FONT = "NotoSansSC"
-FONT_BOLD = "NotoSansSC-Bold"
-CHECKED, UNCHECKED = "■", "□"
 COPIES = (gettext_lazy("第一联：县级民政部门存档"), gettext_lazy("第二联：乡镇（街道）存档"))
 PAGE_WIDTH = A4[0] - 24 * mm
 CELL_PADDING = 1.5  # points above and below a cell's text: room for forty-odd rows on one sheet
@@ -84,48 +78,6 @@ SECTION_GAP = 1.5 * mm
 SECTION_START = 15 * mm
 CARE_SECTION = 36 * mm  # section 6, heading and blank table, which is never split
 FOUR_COLUMNS = (0.15, 0.35, 0.15, 0.35)  # label, value, label, value: the visit's answers two to a row
-
-
-def font_dir() -> Path:
-    return Path(settings.NODE_MODULES_DIR) / "@expo-google-fonts" / "noto-sans-sc"
-
-
-@cache
-def register_fonts() -> None:
-    """Load the font once per process (reading the 10 MB file takes a fifth of a second)."""
-    directory = font_dir()
-    regular = directory / "400Regular" / "NotoSansSC_400Regular.ttf"
-    bold = directory / "700Bold" / "NotoSansSC_700Bold.ttf"
-    if not regular.exists():
-        raise RuntimeError(f"找不到中文字体 {regular}，请先运行 make setup（npm ci）")
-    pdfmetrics.registerFont(TTFont(FONT, str(regular)))
-    pdfmetrics.registerFont(TTFont(FONT_BOLD, str(bold if bold.exists() else regular)))
-
-
-@cache
-def _styles() -> dict[str, ParagraphStyle]:
-    base = ParagraphStyle("cell", fontName=FONT, fontSize=9, leading=11.5, wordWrap="CJK")
-    return {
-        "cell": base,
-        "small": ParagraphStyle("small", parent=base, fontSize=8, leading=10),
-        "label": ParagraphStyle("label", parent=base, fontName=FONT_BOLD),
-        "title": ParagraphStyle("title", parent=base, fontName=FONT_BOLD, fontSize=15, leading=19, alignment=TA_CENTER),
-        "section": ParagraphStyle("section", parent=base, fontName=FONT_BOLD, fontSize=10.5, leading=14),
-        "right": ParagraphStyle("right", parent=base, alignment=2),
-    }
-
-
-def _p(text: object, style: str = "cell") -> Paragraph:
-    escaped = str(text if text is not None else "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return Paragraph(escaped.replace("\n", "<br/>"), _styles()[style])
-
-
-def _box(on: bool | None, label: str) -> str:
-    return f"{CHECKED if on else UNCHECKED} {label}"
-
-
-def _yes_no(value: bool | None) -> str:
-    return f"{_box(value is True, _('是'))}  {_box(value is False, _('否'))}"
 
 
 def _table(rows: list[list[Any]], widths: Sequence[float], style: Iterable[tuple[Any, ...]] = ()) -> Table:
@@ -224,7 +176,10 @@ def _section2(f: _Facts) -> list[Flowable]:
         )  # fmt: skip
     while len(rows) < 5:
         rows.append([_p(len(rows)), *[_p("") for _ in range(6)]])
-    return [_p(_("二、家庭基本情况（户主在前）"), "section"), _grid(rows, [0.06, 0.13, 0.06, 0.21, 0.13, 0.19, 0.22])]
+    return [
+        _p(_("二、家庭基本情况（户主在前）"), "section"),
+        _grid(rows, [0.06, 0.13, 0.06, 0.21, 0.13, 0.19, 0.22]),
+    ]
 
 
 def _section3(f: _Facts) -> list[Flowable]:
