@@ -62,6 +62,15 @@ class Permission(enum.StrEnum):
     REVIEW_VISITS = "review_visits"  # decides on visits flagged by the verification signals
     VIEW_FIGURES = "view_figures"  # a region's figures: past months, printed village months
     CHASE = "chase"  # 催办: remind a visitor of an elder not yet visited
+    # Emergencies: report one (open an incident, log its calls) and handle it (close it, keep duty rosters).
+    REPORT_EMERGENCY = "report_emergency"
+    HANDLE_INCIDENTS = "handle_incidents"
+    MANAGE_DUTY = "manage_duty"  # a township's duty roster
+    # Follow-ups: open by hand, assign, cancel and close them; work on those one owns; keep providers.
+    MANAGE_FOLLOW_UPS = "manage_follow_ups"
+    WORK_FOLLOW_UPS = "work_follow_ups"
+    MANAGE_PROVIDERS = "manage_providers"
+    RECORD_CARE = "record_care"  # record a care service (section 6 of the form)
 
 
 _OFFICERS = {
@@ -92,6 +101,13 @@ _KEEP = frozenset(
         Permission.MANAGE_VISITORS,
         Permission.REVIEW_VISITS,
         Permission.UNLOCK_USERS,
+        Permission.REPORT_EMERGENCY,
+        Permission.HANDLE_INCIDENTS,
+        Permission.MANAGE_DUTY,
+        Permission.MANAGE_FOLLOW_UPS,
+        Permission.WORK_FOLLOW_UPS,
+        Permission.MANAGE_PROVIDERS,
+        Permission.RECORD_CARE,
     }
 )
 
@@ -126,10 +142,17 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VISIT,
             Permission.VIEW_FIGURES,
             Permission.CHASE,
+            Permission.REPORT_EMERGENCY,
+            Permission.HANDLE_INCIDENTS,
+            Permission.MANAGE_FOLLOW_UPS,
+            Permission.WORK_FOLLOW_UPS,
+            Permission.RECORD_CARE,
         }
     ),
     # Visitors see only the elders paired with them; that comes with pairing.
-    Role.VISITOR: frozenset({Permission.VISIT}),
+    Role.VISITOR: frozenset(
+        {Permission.VISIT, Permission.REPORT_EMERGENCY, Permission.WORK_FOLLOW_UPS, Permission.RECORD_CARE}
+    ),
     Role.SUPERVISOR: frozenset(
         {
             Permission.VIEW_REGIONS,
