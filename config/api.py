@@ -7,6 +7,7 @@ from tanfang.alerts.api import router as alerts_router
 from tanfang.accounts.api_auth import API_AUTH, docs_access
 from tanfang.audit.api import router as audit_router
 from tanfang.care.api import router as care_router
+from tanfang.care.api_services import router as care_services_router
 from tanfang.core.api_errors import install_error_handlers
 from tanfang.core.api_render import ReadableJSONRenderer
 from tanfang.elders.api import router as elders_router
@@ -38,6 +39,7 @@ api.add_router("/", schedule_router)
 api.add_router("/", visits_router)
 api.add_router("/", records_router)
 api.add_router("/", care_router)
+api.add_router("/", care_services_router)
 api.add_router("/", alerts_router)
 api.add_router("/audit-events", audit_router)
 api.add_router("/", notifications_router)

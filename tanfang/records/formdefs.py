@@ -12,15 +12,18 @@ A template is a JSON document (see `form_templates/henan-2023.json`):
             {"code": "needs", "label": "…", "kind": "text", "finding": true}]}]}
 
 - Item and option codes are stable: analytics and the last-visit comparison use them, never labels.
-- `kind` is "choice" (one option) or "text" (free text).
+- `kind` is "choice" (one option), "multi" (any number of options, none of them with a detail) or
+  "text" (free text).
 - An option's `detail` asks for more: "count" (a whole number ≥ 1, e.g. 增加 N 人) or "text"
   (e.g. the name of an illness).
 - `finding: true` on an option means that answer is a finding (it leads to follow-up); on a text
   item it means any non-empty answer is one.
 - `*_en` keys hold the English labels; Chinese is always there.
+- "follow_ups" holds the rules that open follow-ups from the answers (`care.rules`): versioned with
+  the template they read.
 
 An answer is {item code: {"option": code, "count": n, "text": "…"}} with only the keys the item
-needs. Nothing here touches the database.
+needs; a multi-choice answer is {"options": [code, …]}. Nothing here touches the database.
 """
 
 from __future__ import annotations
@@ -32,10 +35,11 @@ from typing import Any
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from tanfang.care.rules import Rule, RulesInvalid, parse_rules
 from tanfang.core.errors import FieldError
 
 CODE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-KINDS = ("choice", "text")
+KINDS = ("choice", "multi", "text")
 DETAILS = ("count", "text")
 MAX_TEXT = 500
 MAX_COUNT = 50
@@ -91,6 +95,8 @@ class FormDefinition:
     name: str
     name_en: str = ""
     sections: tuple[Section, ...] = ()
+    follow_ups: tuple[Rule, ...] = ()
+    has_rules: bool = False  # "follow_ups" given (an empty list means: this version opens nothing)
 
     @property
     def items(self) -> list[Item]:
@@ -153,11 +159,19 @@ def parse_definition(document: Any) -> FormDefinition:
                 items=tuple(items),
             )
         )
+    options = {i.code: {o.code for o in i.options} for s in sections for i in s.items}
+    multi = {i.code for s in sections for i in s.items if i.kind == "multi"}
+    try:
+        rules = parse_rules(document.get("follow_ups"), options, multi)
+    except RulesInvalid as error:
+        raise TemplateInvalid(str(error)) from None
     return FormDefinition(
         code=code,
         name=_text(document, "name", "模板"),
         name_en=_text(document, "name_en", "模板", required=False),
         sections=tuple(sections),
+        follow_ups=rules,
+        has_rules="follow_ups" in document,
     )
 
 
@@ -176,7 +190,7 @@ def _parse_item(doc: Any, where: str, seen: set[str]) -> Item:
     if not isinstance(required, bool) or not isinstance(finding, bool):
         raise TemplateInvalid(f"{where}：required 和 finding 应为 true 或 false")
     options: list[Option] = []
-    if kind == "choice":
+    if kind in ("choice", "multi"):
         options_doc = doc.get("options")
         if not isinstance(options_doc, list) or len(options_doc) < 2:
             raise TemplateInvalid(f"{where}：单选事项至少要有两个选项")
@@ -190,6 +204,8 @@ def _parse_item(doc: Any, where: str, seen: set[str]) -> Item:
             detail = o_doc.get("detail", "")
             if detail not in ("", *DETAILS):
                 raise TemplateInvalid(f"{o_where}：detail“{detail}”无效，应为 count 或 text")
+            if detail and kind == "multi":
+                raise TemplateInvalid(f"{o_where}：多选事项的选项不能要求补充说明")
             o_finding = o_doc.get("finding", False)
             if not isinstance(o_finding, bool):
                 raise TemplateInvalid(f"{o_where}：finding 应为 true 或 false")
@@ -244,12 +260,17 @@ def check_answers(definition: FormDefinition, raw: Any, *, complete: bool = True
         given = raw.get(item.code)
         if isinstance(given, str):  # a bare option code or text is accepted for convenience
             given = {"option": given} if item.kind == "choice" else {"text": given}
+        elif isinstance(given, list) and item.kind == "multi":  # so is a bare list of option codes
+            given = {"options": given} if given else None
         if given in (None, {}, ""):
             if complete and item.required:
                 result.errors.append(FieldError(where, _("请填写“%(label)s”") % {"label": item.label}))
             continue
         if not isinstance(given, dict):
             result.errors.append(FieldError(where, _("“%(label)s”的答案格式不对") % {"label": item.label}))
+            continue
+        if item.kind == "multi":
+            _check_multi(item, given, where, result, complete=complete)
             continue
         if item.kind == "text":
             text = given.get("text", "")
@@ -312,6 +333,30 @@ def check_answers(definition: FormDefinition, raw: Any, *, complete: bool = True
     return result
 
 
+def _check_multi(item: Item, given: dict[str, Any], where: str, result: CheckedAnswers, *, complete: bool) -> None:
+    chosen = given.get("options", [])
+    if not isinstance(chosen, list) or not all(isinstance(c, str) for c in chosen):
+        result.errors.append(FieldError(where, _("“%(label)s”应为选项编码的列表") % {"label": item.label}))
+        return
+    unknown = [c for c in chosen if item.option(c) is None]
+    if unknown:
+        result.errors.append(
+            FieldError(
+                where,
+                _("“%(label)s”的选项“%(option)s”不在模板中") % {"label": item.label, "option": unknown[0]},
+            )
+        )
+        return
+    codes = [o.code for o in item.options if o.code in set(chosen)]  # template order, each once
+    if not codes:
+        if complete and item.required:
+            result.errors.append(FieldError(where, _("请填写“%(label)s”") % {"label": item.label}))
+        return
+    result.answers[item.code] = {"options": codes}
+    if item.finding or any(o.finding for o in item.options if o.code in codes):
+        result.findings.append(item.code)
+
+
 def _names(code: object, definition: FormDefinition) -> dict[str, object]:
     return {"code": code, "name": definition.name}
 
@@ -322,6 +367,9 @@ def describe(item: Item, answer: dict[str, Any] | None) -> str:
         return ""
     if item.kind == "text":
         return str(answer.get("text", ""))
+    if item.kind == "multi":
+        chosen = [item.option(str(code)) for code in answer.get("options") or ()]
+        return "、".join(o.title() for o in chosen if o is not None)
     option = item.option(str(answer.get("option", "")))
     if option is None:
         return str(answer.get("option", ""))

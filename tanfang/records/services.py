@@ -26,6 +26,9 @@ from django.utils.translation import gettext as _
 from tanfang.audit.actions import Action
 from tanfang.audit.models import AuditEvent
 from tanfang.audit.services import new_event, record_event, record_events
+from tanfang.care import rules as follow_up_rules
+from tanfang.care.rules import Rule, evaluate
+from tanfang.care.services import VisitFindings, cancel_for_rejected_visit, open_follow_ups
 from tanfang.core.errors import DomainError, FieldError, NotFound, PermissionDenied, ValidationFailed
 from tanfang.core.generations import Cached, bump
 from tanfang.core.roles import Permission, has_permission
@@ -36,7 +39,7 @@ from tanfang.elders.models import Elder
 from tanfang.elders.services import correct_from_visit
 from tanfang.notifications.services import tell_user
 from tanfang.records import images, verification
-from tanfang.records.formdefs import TemplateInvalid, check_answers, parse_definition
+from tanfang.records.formdefs import TemplateInvalid, check_answers, describe, parse_definition
 from tanfang.records.models import FormTemplate, ReviewState, VisitPhoto, VisitRecord
 from tanfang.regions.models import Region
 from tanfang.regions.paths import path_prefixes
@@ -549,7 +552,48 @@ def _write(actor: Actor, ready: list[_Ready]) -> list[_Outcome]:
         outcomes.append(_Outcome(item.index, Submitted(data.client_id, visit=visit, created=True)))
     VisitRecord.objects.bulk_create(records)
     record_events(events)
+    open_follow_ups(actor=actor, found=[_findings(visit, item) for visit, item in zip(visits, ready, strict=True)])
     return outcomes
+
+
+def _findings(visit: Visit, item: _Ready) -> VisitFindings:
+    """What the visit's answers call for, by the follow-up rules of its template (none for an attempt)."""
+    if visit.outcome != Outcome.VISITED:
+        return VisitFindings(visit=visit, elder=item.elder, openings=())
+    rules = rules_of(item.template)
+    form = item.template.form
+    answers = item.data.answers
+
+    def described(code: str) -> str:
+        found = form.item(code)
+        return f"{found.label}：{describe(found, answers.get(code))}" if found else ""
+
+    return VisitFindings(
+        visit=visit,
+        elder=item.elder,
+        openings=evaluate(rules, answers, described),
+        cleared=follow_up_rules.cleared(rules, answers),
+    )
+
+
+def rules_of(template: FormTemplate) -> tuple[Rule, ...]:
+    """A template's follow-up rules; a version written before rules existed uses its code's newest rules
+    (those whose items it has), so an old form still opens follow-ups."""
+    if template.form.has_rules:
+        return template.form.follow_ups
+    newer = max(
+        (t for t in _template_book.get().active if t.code == template.code and t.form.has_rules),
+        key=lambda t: t.version,
+        default=None,
+    )
+    if newer is None:
+        return ()
+    items = {i.code for i in template.form.items}
+    return tuple(
+        r
+        for r in newer.form.follow_ups
+        if all(c.item in items for c in (*r.when, *r.unless)) and (not r.each or r.each in items)
+    )
 
 
 def _minutes(data: RecordInput, received: dt.datetime) -> int | None:
@@ -626,6 +670,8 @@ def review_record(*, actor: Actor, record: VisitRecord, outcome: str, note: str 
             changes=changes,
             details={"visit": visit.pk, "note": note.strip()},
         )
+        if rejected:
+            cancel_for_rejected_visit(actor=actor, visit=visit, reason=note.strip())
         if outcome != ReviewState.CONFIRMED:
             _tell_review(visit, outcome, note.strip(), locked.reviewed_at)
     return locked

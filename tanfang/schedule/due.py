@@ -20,6 +20,8 @@ The rules, stated once:
 * **失能**: a home visit at least every `disabled_home_visit_months` calendar months.
 * **Surges** (festivals, weather): one counted contact inside the surge's window for the elders
   of its groups, obligated during the window.
+* **Hazard re-check**: a hazard a visit found (an open follow-up, `care`) owes a home visit after
+  the day it was last found, by its re-check day; a visit that finds it again moves both.
 * **Due** is an obligation whose deadline has not passed; **due soon** when the deadline is at
   most `soon_days` away; **overdue** when the deadline passed unmet.
 """
@@ -112,11 +114,21 @@ class Surge:
 
 
 @dataclass(frozen=True)
+class Recheck:
+    """A hazard found on `found_on` that a later home visit must look at again by `by`."""
+
+    found_on: dt.date
+    by: dt.date
+    label: str = ""
+
+
+@dataclass(frozen=True)
 class ElderFacts:
     registered_on: dt.date
     statuses: Sequence[StatusSpan] = ()
     groups: frozenset[str] = frozenset()
     high_risk: bool = False
+    rechecks: Sequence[Recheck] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "statuses", tuple(sorted(self.statuses, key=lambda s: s.since)))
@@ -128,6 +140,7 @@ class Reason(enum.StrEnum):
     DISABLED_HOME = "disabled_home"
     FESTIVAL = "festival"
     WEATHER = "weather"
+    HAZARD_RECHECK = "hazard_recheck"
 
 
 class State(enum.StrEnum):
@@ -273,6 +286,8 @@ def obligations(
         owed.extend(_disabled_home(facts, contacts, policy, today))
     for surge in surges:
         owed.extend(_surge(facts, contacts, policy, today, surge))
+    for recheck in facts.rechecks:
+        owed.extend(_recheck(facts, contacts, policy, today, recheck))
     return sorted(owed)
 
 
@@ -355,6 +370,17 @@ def _disabled_home(facts: ElderFacts, contacts: Sequence[Contact], policy: Polic
     since = max(last, start) if last else start
     deadline = add_months(since, policy.disabled_home_visit_months)
     return [Obligation(deadline, Reason.DISABLED_HOME, "", frozenset({HOME}))]
+
+
+def _recheck(
+    facts: ElderFacts, contacts: Sequence[Contact], policy: Policy, today: dt.date, recheck: Recheck
+) -> list[Obligation]:
+    """A home visit after the hazard was found, by the re-check day; nothing while no home visit can be owed."""
+    if HOME not in methods_on(facts, today, policy):
+        return []
+    if any(c.method == HOME and recheck.found_on < c.day <= today for c in contacts):
+        return []
+    return [Obligation(recheck.by, Reason.HAZARD_RECHECK, recheck.label, frozenset({HOME}))]
 
 
 SURGE_OVERDUE_DAYS = 30

@@ -33,6 +33,7 @@ REASON_LABELS = {
     Reason.DISABLED_HOME: gettext_noop("失能老人上门探访"),
     Reason.FESTIVAL: gettext_noop("节日探访"),
     Reason.WEATHER: gettext_noop("极端天气"),
+    Reason.HAZARD_RECHECK: gettext_noop("安全隐患复查"),
 }
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from tanfang.audit.actions import Action
 from tanfang.audit.services import record_event
+from tanfang.care.selectors import open_rechecks
 from tanfang.core.errors import FieldError, ValidationFailed
 from tanfang.core.generations import bump
 from tanfang.core.roles import Permission
@@ -39,7 +40,7 @@ PARALLEL_FROM = 50_000
 def load_facts(
     elder_ids: Sequence[int], today: dt.date
 ) -> dict[int, tuple[Elder, due.ElderFacts, list[due.Contact], list[Visit]]]:
-    """Everything due.py needs for these elders, in four queries."""
+    """Everything due.py needs for these elders, in five queries."""
     elders = {e.pk: e for e in Elder.objects.filter(pk__in=elder_ids)}
     statuses: dict[int, list[due.StatusSpan]] = defaultdict(list)
     for elder_id, status, since in StatusChange.objects.filter(elder_id__in=elder_ids).values_list(
@@ -57,6 +58,7 @@ def load_facts(
         elder_id__in=elder_ids, day__gte=since, outcome=Outcome.VISITED, rejected=False
     ).only("elder_id", "day", "method"):
         visits[visit.elder_id].append(visit)
+    rechecks = open_rechecks(elder_ids)
     result = {}
     for elder_id, elder in elders.items():
         facts = due.ElderFacts(
@@ -65,6 +67,7 @@ def load_facts(
             or (due.StatusSpan(elder.status, elder.status_since or elder.registered_on),),
             groups=frozenset(groups[elder_id]),
             high_risk=elder.risk_level == RiskLevel.HIGH,
+            rechecks=tuple(due.Recheck(found, by, label) for found, by, label in rechecks.get(elder_id, ())),
         )
         contacts = [due.Contact(v.day, v.method) for v in visits[elder_id]]
         result[elder_id] = (elder, facts, contacts, visits[elder_id])

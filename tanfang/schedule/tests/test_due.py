@@ -364,3 +364,39 @@ def test_add_months_keeps_to_the_end_of_shorter_months():
     assert add_months(dt.date(2028, 1, 31), 1) == dt.date(2028, 2, 29)
     assert add_months(D(11, 30), 3) == dt.date(2027, 2, 28)
     assert add_months(D(3, 31), -1) == D(2, 28)
+
+
+# --- hazard re-checks -------------------------------------------------------------------
+
+
+def _rechecks(*contacts: Contact, status: str = "active", today: dt.date = D(11, 20)) -> list:
+    from tanfang.schedule.due import Recheck
+
+    facts = ElderFacts(
+        registered_on=D(1, 1),
+        statuses=(StatusSpan(status, D(1, 1)),),
+        rechecks=(Recheck(found_on=D(11, 10), by=D(12, 10), label="住房隐患"),),
+    )
+    return [o for o in obligations(facts, list(contacts), POLICY, today) if o.reason == Reason.HAZARD_RECHECK]
+
+
+def test_a_hazard_owes_a_home_visit_by_its_recheck_day():
+    # given a hazard found on 10 November, to be re-checked by 10 December, and no visit since
+    # then a home visit is owed by 10 December
+    (owed,) = _rechecks(Contact(D(11, 10), HOME))
+    assert owed.deadline == D(12, 10) and owed.methods == frozenset({HOME}) and owed.label == "住房隐患"
+
+
+def test_a_later_home_visit_meets_the_recheck_but_a_phone_call_does_not():
+    assert _rechecks(Contact(D(11, 15), HOME)) == []
+    assert len(_rechecks(Contact(D(11, 15), PHONE))) == 1
+
+
+def test_an_unmet_recheck_is_overdue_the_day_after():
+    (owed,) = _rechecks(today=D(12, 11))
+    assert owed.state(D(12, 11), POLICY) == State.OVERDUE
+    assert owed.state(D(12, 10), POLICY) != State.OVERDUE
+
+
+def test_no_recheck_is_owed_while_the_elder_is_in_hospital():
+    assert _rechecks(status="hospitalised") == []
