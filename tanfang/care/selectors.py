@@ -62,6 +62,7 @@ class FollowUpFilters:
     kind: str = ""
     region_path: str = ""  # inside the actor's scope (the caller checked)
     mine: bool = False
+    elder_id: int | None = None
 
 
 def follow_up_list(actor: Actor, filters: FollowUpFilters) -> QuerySet[FollowUp]:
@@ -78,6 +79,8 @@ def follow_up_list(actor: Actor, filters: FollowUpFilters) -> QuerySet[FollowUp]
         rows = rows.filter(kind=filters.kind)
     if filters.region_path:
         rows = rows.filter(region_path__startswith=filters.region_path)
+    if filters.elder_id is not None:
+        rows = rows.filter(elder_id=filters.elder_id)
     return rows.order_by("deadline", "id")
 
 

@@ -64,7 +64,11 @@ def follow_up_list_view(request: HttpRequest) -> HttpResponse:
     region = get_region_for(actor, region_code) if region_code and may_see_region else None
     mine = request.GET.get("mine") == "1" or not may_see_region
     filters = FollowUpFilters(
-        state=state, kind=request.GET.get("kind", ""), region_path=region.path if region else "", mine=mine
+        state=state,
+        kind=request.GET.get("kind", ""),
+        region_path=region.path if region else "",
+        mine=mine,
+        elder_id=_int(request.GET.get("elder", "")),
     )
     page = page_of(follow_up_list(actor, filters), page=page_number(request.GET))
     moment = now()

@@ -22,6 +22,7 @@ from tanfang.core.crypto import field_cipher
 from tanfang.core.roles import RegionLevel, Role
 from tanfang.core.time import local_today
 from tanfang.devtools.demo_elders import ELDER_CHILD_MODELS, Village, generate_elders, insert_elder_rows
+from tanfang.devtools.demo_follow_ups import seed_follow_ups
 from tanfang.devtools.demo_records import seed_records
 from tanfang.devtools.demo_visits import seed_visitors_and_visits
 from tanfang.devtools.factories import DEFAULT_PASSWORD, make_user
@@ -122,6 +123,7 @@ def seed_demo(*, elders: int = 2000, seed: int = 2023, county_code: str = DEMO_C
     if elders < PARALLEL_FROM:  # benchmark-sized runs bring their own visits (bench/)
         seed_visitors_and_visits(county=county, seed=seed, today=today)
         seed_records(county=county, seed=seed)
+        seed_follow_ups(county=county, seed=seed)
     return SeedResult(logins=logins, elders_created=created, elder_seconds=elder_seconds)
 
 

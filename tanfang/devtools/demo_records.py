@@ -53,6 +53,13 @@ def _answers(rng: random.Random, form_items: Sequence[object]) -> tuple[dict[str
                     findings.append(code)
             continue
         options = item.options  # type: ignore[attr-defined]
+        if kind == "multi":
+            if rng.random() < 0.1:
+                chosen = sorted({rng.choice(options).code for _ in range(rng.randint(1, 2))})
+                answers[code] = {"options": [o.code for o in options if o.code in chosen]}
+                if any(o.finding for o in options if o.code in chosen):
+                    findings.append(code)
+            continue
         option = options[0] if rng.random() < 0.85 else rng.choice(options)
         answer: dict[str, object] = {"option": option.code}
         if option.detail == "count":

@@ -205,6 +205,7 @@ def _detail(request: HttpRequest, elder: Elder, revealed: dict[str, str] | None 
             "whole_birth": may_reveal(actor, elder),
             "can_merge": has_permission(actor.role, Permission.MERGE_ELDERS),
             "can_record": records_visits(actor.role),
+            "can_open_follow_up": has_permission(actor.role, Permission.MANAGE_FOLLOW_UPS),
             "status_form": StatusForm(initial={"status": elder.status, "since": local_today()}),
             "reveal_form": RevealForm(),
             "merge_form": MergeForm(),

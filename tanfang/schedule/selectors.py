@@ -7,11 +7,12 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
+from tanfang.care.models import LIVE_STATES, FollowUp
 from tanfang.core.errors import FieldError, NotFound, ValidationFailed
 from tanfang.core.roles import Permission, has_permission
 from tanfang.core.scope import Actor, scope_of
@@ -26,6 +27,7 @@ from tanfang.schedule.policies import PolicyBook
 from tanfang.schedule.services import load_facts, refresh_due, refresh_queued, regions_being_refreshed
 from tanfang.visitors.models import Pairing, Visitor
 from tanfang.visitors.selectors import unpaired_elders, visitors_visible_to
+from tanfang.visits.models import Outcome, Visit
 
 REASON_LABELS = {
     Reason.MONTHLY: gettext_noop("每月探访"),
@@ -48,6 +50,11 @@ class WorkItem:
     label: str
     last_contact_on: dt.date | None
     last_method: str
+    # Feedback: the latest attempt since the last contact, the visitor's latest visit rejected on
+    # review (the reason is on the visit's page and in the inbox), and follow-ups the visitor owns.
+    attempt: Visit | None = None
+    rejected: Visit | None = None
+    follow_ups: int = 0
 
     @property
     def overdue_days(self) -> int:
@@ -97,6 +104,27 @@ def worklist(visitor: Visitor, today: dt.date) -> list[WorkItem]:
         refresh_due(stale, today)
         states = {d.elder_id: d for d in ElderDue.objects.filter(elder_id__in=elder_ids)}
     policies = PolicyBook()
+    since = today - dt.timedelta(days=FEEDBACK_DAYS)
+    attempts: dict[int, Visit] = {}
+    for visit in (
+        Visit.objects.filter(elder_id__in=elder_ids, day__gte=since)
+        .exclude(outcome=Outcome.VISITED)
+        .order_by("occurred_at")
+    ):
+        attempts[visit.elder_id] = visit  # the latest wins
+    rejected: dict[int, Visit] = {}
+    for visit in Visit.objects.filter(elder_id__in=elder_ids, visitor=visitor, rejected=True, day__gte=since).order_by(
+        "occurred_at"
+    ):
+        rejected[visit.elder_id] = visit
+    owned = dict(
+        FollowUp.objects.filter(elder_id__in=elder_ids, owner_user_id=visitor.user_id, state__in=LIVE_STATES)
+        .values_list("elder_id")
+        .annotate(n=Count("id"))
+        .values_list("elder_id", "n")
+        if visitor.user_id
+        else []
+    )
     items = []
     for pairing in pairings:
         row = states.get(pairing.elder_id)
@@ -113,9 +141,22 @@ def worklist(visitor: Visitor, today: dt.date) -> list[WorkItem]:
                 label=row.label if row else "",
                 last_contact_on=row.last_contact_on if row else None,
                 last_method=row.last_method if row else "",
+                attempt=_after(attempts.get(pairing.elder_id), row.last_contact_on if row else None),
+                rejected=rejected.get(pairing.elder_id),
+                follow_ups=owned.get(pairing.elder_id, 0),
             )
         )
     return sorted(items, key=lambda i: i.urgency)
+
+
+FEEDBACK_DAYS = 60  # how far back the work list looks for attempts and rejected visits
+
+
+def _after(attempt: Visit | None, last_contact: dt.date | None) -> Visit | None:
+    """An attempt is news until a visit is made after it."""
+    if attempt is None or (last_contact is not None and last_contact >= attempt.day):
+        return None
+    return attempt
 
 
 def schedule_region_for(actor: Actor, code: str) -> Region:

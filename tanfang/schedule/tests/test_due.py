@@ -369,9 +369,10 @@ def test_add_months_keeps_to_the_end_of_shorter_months():
 # --- hazard re-checks -------------------------------------------------------------------
 
 
-def _rechecks(*contacts: Contact, status: str = "active", today: dt.date = D(11, 20)) -> list:
+def _rechecks(*contacts: Contact, status: str = "active", today: dt.date | None = None) -> list:
     from tanfang.schedule.due import Recheck
 
+    today = today or D(11, 20)
     facts = ElderFacts(
         registered_on=D(1, 1),
         statuses=(StatusSpan(status, D(1, 1)),),
