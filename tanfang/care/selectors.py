@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 
 from tanfang.care.models import LIVE_STATES, DeadlinePolicy, FollowUp, FollowUpKind, FollowUpState
-from tanfang.core.errors import NotFound
+from tanfang.core.errors import NotFound, PermissionDenied
 from tanfang.core.roles import Permission, has_permission
 from tanfang.core.scope import Actor, scope_of
 from tanfang.core.time import now
@@ -28,6 +28,13 @@ DEFAULT_DAYS: dict[str, int] = {
     FollowUpKind.HOUSEHOLD: 15,
     FollowUpKind.OTHER: 15,
 }
+
+
+def may_see_follow_ups(actor: Actor) -> bool:
+    """Roles that see a region's follow-ups, or work on their own; the administrators do not."""
+    return actor.is_active and (
+        has_permission(actor.role, Permission.VIEW_ELDERS) or has_permission(actor.role, Permission.WORK_FOLLOW_UPS)
+    )
 
 
 def follow_ups_visible_to(actor: Actor) -> QuerySet[FollowUp]:
@@ -66,6 +73,9 @@ class FollowUpFilters:
 
 
 def follow_up_list(actor: Actor, filters: FollowUpFilters) -> QuerySet[FollowUp]:
+    """The follow-ups the actor sees, filtered, by deadline; PermissionDenied for roles with none at all."""
+    if not may_see_follow_ups(actor):
+        raise PermissionDenied()
     rows = follow_ups_visible_to(actor).select_related("elder", "region", "owner_user", "owner_provider")
     if filters.mine:
         rows = rows.filter(Q(owner_user_id=actor.pk) | Q(owner_provider__staff__id=actor.pk))

@@ -35,7 +35,7 @@ from tanfang.care.models import (
 )
 from tanfang.care.rules import Opening
 from tanfang.care.selectors import deadline_days, get_follow_up_for, is_owner
-from tanfang.core.errors import FieldError, ValidationFailed
+from tanfang.core.errors import FieldError, PermissionDenied, ValidationFailed
 from tanfang.core.roles import Permission, RegionLevel, Role, has_permission
 from tanfang.core.scope import Actor
 from tanfang.core.time import local_date, local_day_start, now
@@ -375,7 +375,7 @@ def accept_follow_up(*, actor: Actor, follow_up_id: int) -> FollowUp:
         if fu.state != FollowUpState.ASSIGNED:
             raise _refused(fu.state, _("接收"))
         if not is_owner(actor, fu):
-            raise ValidationFailed(errors=[FieldError("owner", _("只有负责人才能接收这条跟进事项"))])
+            raise PermissionDenied(_("只有负责人才能接收这条跟进事项"))
         at = now()
         fu.state = FollowUpState.ACCEPTED
         fu.save(update_fields=["state"])
@@ -391,7 +391,7 @@ def complete_follow_up(*, actor: Actor, follow_up_id: int, note: str, care_servi
     with transaction.atomic():
         fu = _locked(actor, follow_up_id)
         if not (is_owner(actor, fu) or has_permission(actor.role, Permission.MANAGE_FOLLOW_UPS)):
-            raise ValidationFailed(errors=[FieldError("owner", _("只有负责人或管理人员才能办结这条跟进事项"))])
+            raise PermissionDenied(_("只有负责人或管理人员才能办结这条跟进事项"))
         if fu.state not in (FollowUpState.ACCEPTED, FollowUpState.ASSIGNED):
             raise _refused(fu.state, _("办结"))
         if not note.strip():

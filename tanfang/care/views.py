@@ -57,8 +57,6 @@ def _int(value: str) -> int | None:
 def follow_up_list_view(request: HttpRequest) -> HttpResponse:
     actor = _user(request)
     may_see_region = has_permission(actor.role, Permission.VIEW_ELDERS)
-    if not (may_see_region or has_permission(actor.role, Permission.WORK_FOLLOW_UPS)):
-        require_permission(actor, Permission.VIEW_ELDERS)  # 403 for roles with no follow-ups at all
     state = request.GET.get("state", "live")
     region_code = request.GET.get("region", "").strip()
     region = get_region_for(actor, region_code) if region_code and may_see_region else None
@@ -119,12 +117,13 @@ def follow_up_detail(request: HttpRequest, follow_up_id: int) -> HttpResponse:
 
 
 def _act(request: HttpRequest, follow_up_id: int, done: str, action: object) -> HttpResponse:
+    """Do one step; back to the follow-up on success, or its page again with the Chinese error (422)."""
     try:
         action()  # type: ignore[operator]
     except ValidationFailed as error:
         messages.error(request, error.message)
-    else:
-        messages.success(request, done)
+        return render(request, "care/detail.html", _detail_context(request, follow_up_id), status=422)
+    messages.success(request, done)
     return redirect("care:detail", follow_up_id)
 
 
