@@ -3,8 +3,8 @@
 from ninja import NinjaAPI
 
 from tanfang.accounts.api import router as accounts_router
-from tanfang.alerts.api import router as alerts_router
 from tanfang.accounts.api_auth import API_AUTH, docs_access
+from tanfang.alerts.api import router as alerts_router
 from tanfang.audit.api import router as audit_router
 from tanfang.care.api import router as care_router
 from tanfang.care.api_services import router as care_services_router

@@ -94,6 +94,31 @@ def blind_index_key_problems(blind_index_key: str) -> list[str]:
     return []
 
 
+# The SMS channels production may name (notifications/channels.py FACTORIES): "console" only when
+# chosen explicitly (it writes messages to the log and sends nothing); "fake" keeps them in memory, for
+# tests. An unset TANFANG_SMS_CHANNEL is refused by settings.py itself.
+PRODUCTION_SMS_CHANNELS = ("aliyun_sms", "console")
+
+
+def sms_channel_problems(sms_channel: str) -> list[str]:
+    if sms_channel in PRODUCTION_SMS_CHANNELS:
+        return []
+    return [
+        f"TANFANG_SMS_CHANNEL 应为 {' 或 '.join(PRODUCTION_SMS_CHANNELS)}（console 只写日志、不发短信）"
+        f" (TANFANG_SMS_CHANNEL must be one of {', '.join(PRODUCTION_SMS_CHANNELS)})"
+    ]
+
+
+def refuse_unknown_sms_channel(sms_channel: str) -> None:
+    """Raise ImproperlyConfigured unless production names a real SMS channel, or the console on purpose."""
+    problems = sms_channel_problems(sms_channel)
+    if problems:
+        raise ImproperlyConfigured(
+            "生产环境配置不安全，拒绝启动 (unsafe production settings, refusing to start):\n"
+            + "\n".join(f"- {problem}" for problem in problems)
+        )
+
+
 def production_problems(*, debug: bool, secret_key: str, field_keys: str, blind_index_key: str) -> list[str]:
     """Return every reason these settings must not run in production; empty when they may."""
     problems = []

@@ -16,6 +16,10 @@ BEAT_SCHEDULE = {
         "schedule": crontab(hour=7, minute=30),
     },
     "send-outbox": {"task": "tanfang.notifications.tasks.send_outbox_task", "schedule": 60.0},
+    # Follow-ups: the owner reminded a day before the deadline, the township told once it has passed.
+    "sweep-follow-ups": {"task": "tanfang.care.tasks.sweep_follow_ups_task", "schedule": 300.0},
+    # Open emergencies whose stored escalation deadline has come (alerts.escalation): never sleeping code.
+    "escalate-incidents": {"task": "tanfang.alerts.tasks.escalate_incidents_task", "schedule": 30.0},
     "clear-expired-sessions": {
         "task": "tanfang.accounts.tasks.clear_expired_sessions_task",
         "schedule": crontab(hour=3, minute=17),

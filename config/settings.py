@@ -16,6 +16,7 @@ from config.production_checks import (
     DEMO_BLIND_INDEX_KEY,
     DEMO_FIELD_KEYS,
     DEMO_SECRET_KEY,
+    refuse_unknown_sms_channel,
     refuse_unsafe_production,
 )
 
@@ -170,6 +171,9 @@ TANFANG_TWO_FACTOR_ISSUER = os.environ.get("TANFANG_TWO_FACTOR_ISSUER", "探访�
 
 # The raw file of an import is deleted when committed, or this many days after upload.
 TANFANG_IMPORT_FILE_DAYS = int(os.environ.get("TANFANG_IMPORT_FILE_DAYS", "7"))
+# An open emergency (alerts) is escalated after this many minutes: first to the village's workers,
+# then, as long again later, to the township's duty officer.
+TANFANG_INCIDENT_ESCALATE_MINUTES = int(os.environ.get("TANFANG_INCIDENT_ESCALATE_MINUTES", "10"))
 
 # Idle sessions expire: activity pushes the expiry forward by this many seconds (at most once a
 # minute, see accounts.middleware.SessionKeepAliveMiddleware).
@@ -264,6 +268,11 @@ LOGGING = {
 # Where SMS messages go: "console" (the demo: the log), "fake" (tests), "aliyun_sms" (Alibaba Cloud
 # SMS; notifications/aliyun_sms.py). Production must name one: it never falls back to the log.
 TANFANG_SMS_CHANNEL = _env("TANFANG_SMS_CHANNEL", "console")
+if PRODUCTION:  # "console" only when chosen explicitly; never "fake" or a misspelt name
+    refuse_unknown_sms_channel(TANFANG_SMS_CHANNEL)
+# How long a sender's claim on a batch of outbox rows holds before another sender may take them up
+# (a dead worker's rows wait this long). Longer than a batch takes to send; notifications/services.py.
+TANFANG_OUTBOX_LEASE_SECONDS = int(os.environ.get("TANFANG_OUTBOX_LEASE_SECONDS", "300"))
 # Alibaba Cloud SMS (notifications/aliyun_sms.py): a template whose one variable is ${content}.
 TANFANG_ALIYUN_SMS_ENDPOINT = os.environ.get("TANFANG_ALIYUN_SMS_ENDPOINT", "https://dysmsapi.aliyuncs.com/")
 TANFANG_ALIYUN_SMS_ACCESS_KEY_ID = os.environ.get("TANFANG_ALIYUN_SMS_ACCESS_KEY_ID", "")

@@ -25,5 +25,6 @@ urlpatterns = [
     path("incidents/", include("tanfang.alerts.urls")),
     path("audit/", include("tanfang.audit.urls")),
     path("inbox/", include("tanfang.notifications.urls")),
+    path("outbox/", include("tanfang.notifications.outbox_urls")),
     path("api/v1/", api.urls),
 ]

@@ -287,7 +287,7 @@ def open_follow_up(*, actor: Actor, elder_id: int, data: FollowUpInput) -> Follo
 
 def _locked(actor: Actor, follow_up_id: int) -> FollowUp:
     visible = get_follow_up_for(actor, follow_up_id)  # NotFound outside the actor's sight
-    return FollowUp.objects.select_for_update().select_related("elder", "owner_provider").get(pk=visible.pk)
+    return FollowUp.objects.select_for_update(of=("self",)).select_related("elder", "owner_provider").get(pk=visible.pk)
 
 
 def _link(follow_up: FollowUp) -> str:
@@ -481,7 +481,7 @@ def sweep_follow_ups(moment: dt.datetime | None = None) -> tuple[int, int]:
     reminded = escalated = 0
     with transaction.atomic():
         due = list(
-            FollowUp.objects.select_for_update(skip_locked=True)
+            FollowUp.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("elder", "owner_provider")
             .filter(state__in=LIVE_STATES, reminded_at__isnull=True, remind_at__lte=moment)
             .order_by("remind_at")[:SWEEP_BATCH]
@@ -504,7 +504,7 @@ def sweep_follow_ups(moment: dt.datetime | None = None) -> tuple[int, int]:
         reminded = len(due)
     with transaction.atomic():
         late = list(
-            FollowUp.objects.select_for_update(skip_locked=True)
+            FollowUp.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("elder")
             .filter(state__in=LIVE_STATES, escalated_at__isnull=True, escalate_at__lte=moment)
             .order_by("escalate_at")[:SWEEP_BATCH]

@@ -207,6 +207,12 @@ def records_visits(role: str) -> bool:
     return has_permission(role, Permission.VISIT) or has_permission(role, Permission.EDIT_ELDERS)
 
 
+def reads_incidents(role: str) -> bool:
+    """Whether the role reads emergencies at all: registry roles (in their scope) and those who report them
+    (a visitor: its paired elders'). Which incidents, alerts.selectors decides."""
+    return has_permission(role, Permission.VIEW_ELDERS) or has_permission(role, Permission.REPORT_EMERGENCY)
+
+
 def is_officer(role: str) -> bool:
     return role in _OFFICERS
 

@@ -21,8 +21,11 @@ from tanfang.audit.services import record_event
 from tanfang.core.crypto import field_cipher
 from tanfang.core.roles import RegionLevel, Role
 from tanfang.core.time import local_today
+from tanfang.devtools.demo_care import seed_care
 from tanfang.devtools.demo_elders import ELDER_CHILD_MODELS, Village, generate_elders, insert_elder_rows
 from tanfang.devtools.demo_follow_ups import seed_follow_ups
+from tanfang.devtools.demo_incidents import seed_incidents
+from tanfang.devtools.demo_notifications import seed_notifications
 from tanfang.devtools.demo_records import seed_records
 from tanfang.devtools.demo_visits import seed_visitors_and_visits
 from tanfang.devtools.factories import DEFAULT_PASSWORD, make_user
@@ -123,7 +126,10 @@ def seed_demo(*, elders: int = 2000, seed: int = 2023, county_code: str = DEMO_C
     if elders < PARALLEL_FROM:  # benchmark-sized runs bring their own visits (bench/)
         seed_visitors_and_visits(county=county, seed=seed, today=today)
         seed_records(county=county, seed=seed)
+        seed_care(county=county, seed=seed)  # providers first: follow-ups may be given to them
         seed_follow_ups(county=county, seed=seed)
+        seed_notifications(county=county)
+        seed_incidents(county=county)
     return SeedResult(logins=logins, elders_created=created, elder_seconds=elder_seconds)
 
 

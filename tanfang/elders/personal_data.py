@@ -55,11 +55,14 @@ def stored_value(token: Any, context: str) -> str:
     return field_cipher().decrypt(bytes(token), context=context) if token else ""
 
 
-def _token(elder: Elder, name: str) -> Any:
+def _token(elder: Elder, name: str, contact_id: int | None = None) -> Any:
     attribute, _context = REVEALABLE[name]
     if attribute:
         return getattr(elder, attribute)
-    contact = elder.contacts.exclude(phone_cipher=None).order_by("position").first()
+    contacts = elder.contacts.exclude(phone_cipher=None)
+    if contact_id is not None:  # one contact of this elder's, named (an emergency calls each in turn)
+        contacts = contacts.filter(pk=contact_id)
+    contact = contacts.order_by("position", "id").first()
     return contact.phone_cipher if contact is not None else None
 
 
@@ -72,7 +75,9 @@ def may_reveal(actor: Actor, elder: Elder) -> bool:
     )
 
 
-def reveal(*, actor: Actor, elder: Elder, field: str, reason: str, paired: bool = False) -> str:
+def reveal(
+    *, actor: Actor, elder: Elder, field: str, reason: str, paired: bool = False, contact_id: int | None = None
+) -> str:
     """Return one personal number in full, audited with the reason.
 
     Allowed for a role with REVEAL_PERSONAL_DATA whose scope holds the elder, with a reason of at least
@@ -80,6 +85,7 @@ def reveal(*, actor: Actor, elder: Elder, field: str, reason: str, paired: bool 
     number to call with the reason CALL_REASON. Raises NotFound for an elder the actor cannot see (outside
     its scope, or not paired with a visitor), PermissionDenied for a role that may see the elder but not
     its numbers, ValidationFailed for an unknown field or a missing reason. "" when none is stored.
+    `contact_id` picks one emergency contact of the elder for "contact_phone" (default: the first).
     """
     calling = paired and field in CALLABLE and reason == CALL_REASON
     if not calling:
@@ -93,17 +99,15 @@ def reveal(*, actor: Actor, elder: Elder, field: str, reason: str, paired: bool 
     reason = (reason or "").strip()
     if len(reason) < 2:
         raise ValidationFailed(errors=[FieldError("reason", _("请说明查看完整信息的理由"))])
-    token = _token(elder, field)
+    token = _token(elder, field, contact_id if field == "contact_phone" else None)
     if not token:
         return ""
     value = stored_value(token, REVEALABLE[field][1])
+    details: dict[str, Any] = {"field": field, "reason": reason[:200]}
+    if field == "contact_phone" and contact_id is not None:
+        details["contact"] = contact_id
     with transaction.atomic():
-        record_event(
-            actor=actor,
-            action=Action.PERSONAL_DATA_REVEALED,
-            subject=elder,
-            details={"field": field, "reason": reason[:200]},
-        )
+        record_event(actor=actor, action=Action.PERSONAL_DATA_REVEALED, subject=elder, details=details)
     return value
 
 

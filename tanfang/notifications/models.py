@@ -3,6 +3,10 @@
 A row is claimed by one sender at a time (`claimed_until`, a lease), sent outside any transaction,
 and its outcome recorded with an attempt row. A sender that dies leaves a claim that runs out, and
 another sender takes the row up again: nothing is lost.
+
+The recipient is stored twice: encrypted in full (SM4-GCM, `recipient_cipher`, for sending and for an
+officer's retry of a failed message) and as what may be shown (`recipient`: a phone number's mask, a
+robot's name). The full number is dropped once the message is sent.
 """
 
 from __future__ import annotations
@@ -10,6 +14,14 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+RECIPIENT_CONTEXT = "notifications.recipient"
+CHANNEL_LABELS = {
+    "aliyun_sms": _("短信（阿里云）"),
+    "wecom_robot": _("企业微信群"),
+    "console": _("短信（演示：写入日志）"),
+    "fake": _("短信（测试）"),
+}
 
 
 class Notification(models.Model):
@@ -25,7 +37,10 @@ class Notification(models.Model):
     # What the message is about, e.g. "digest:visitor:12:2026-11-24": the same key is never queued twice.
     key = models.CharField(max_length=120, unique=True)
     channel = models.CharField(max_length=16)
-    recipient = models.CharField(max_length=40)  # a phone number in full while pending; masked once sent or failed
+    recipient = models.CharField(max_length=40)  # what may be shown: a phone number's mask, a robot's name
+    # The recipient in full, encrypted (context RECIPIENT_CONTEXT): kept while the message may still be
+    # sent (pending, or failed and so retried by an officer), dropped once it is sent.
+    recipient_cipher = models.BinaryField(null=True, blank=True)
     recipient_label = models.CharField(max_length=100)
     region_path = models.CharField(max_length=100)
     body = models.TextField()
@@ -52,6 +67,10 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+    @property
+    def channel_label(self) -> str:
+        return str(CHANNEL_LABELS.get(self.channel, self.channel))
 
 
 class Attempt(models.Model):
@@ -95,3 +114,27 @@ class InboxMessage(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class Preference(models.Model):
+    """How a user wants to be told things (接收方式), and when not to be disturbed (免打扰时段).
+
+    No row means the defaults: inbox and SMS, no WeCom, no quiet hours. Emergencies and alarms
+    (urgent messages) ignore quiet hours and the SMS off-switch: see `services.notify_user`.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+    )
+    inbox = models.BooleanField(_("站内消息"), default=True)
+    sms = models.BooleanField(_("短信"), default=True)
+    wecom = models.BooleanField(_("企业微信群"), default=False)
+    wecom_robot = models.CharField(
+        _("企业微信群机器人"), max_length=60, blank=True
+    )  # a name in TANFANG_WECOM_ROBOT_KEYS
+    quiet_start = models.TimeField(_("免打扰开始"), null=True, blank=True)  # local time, Asia/Shanghai
+    quiet_end = models.TimeField(_("免打扰结束"), null=True, blank=True)
+    updated_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"preference {self.user_id}"

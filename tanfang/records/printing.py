@@ -3,7 +3,9 @@
 Each visit prints as two copies on A4 — one kept by the county civil-affairs department, one by the
 township, as the form's note asks — with all six sections: the elder (1), the household (2),
 living conditions (3), assistance received (4), the visit with its signatures (5) and care
-services (6, left to be filled in by hand until care services are recorded here). Every piece
+services (6: the elder's care services from the visit's day until its next visit, each with its
+number, date, content, the server's signature or seal, satisfaction and remarks; left blank to be
+filled in by hand when there are none). Every piece
 of text, the page numbers and the canvas's own starting font included, is set in Noto Sans SC,
 embedded (subset) in the file, so the PDF reads the same on any machine.
 
@@ -47,6 +49,8 @@ from reportlab.platypus import (
 
 from tanfang.audit.actions import Action
 from tanfang.audit.services import record_event
+from tanfang.care.care_services import care_services_since_visits_unscoped
+from tanfang.care.models import CareService
 from tanfang.core.errors import FieldError, ValidationFailed
 from tanfang.core.pdf import FONT, register_fonts
 from tanfang.core.pdf import box as _box
@@ -71,7 +75,7 @@ from tanfang.visits.models import Method, Outcome, Visit
 
 COPIES = (gettext_lazy("第一联：县级民政部门存档"), gettext_lazy("第二联：乡镇（街道）存档"))
 PAGE_WIDTH = A4[0] - 24 * mm
-CELL_PADDING = 1.5  # points above and below a cell's text: room for forty-odd rows on one sheet
+CELL_PADDING = 1.2  # points above and below a cell's text: room for forty-odd rows on one sheet
 SECTION_GAP = 1.5 * mm
 # A section starts on the next sheet unless its heading and two rows fit: never an orphaned heading. Not
 # keepWithNext, which would carry a whole household table over and leave the first sheet half empty.
@@ -117,9 +121,18 @@ def _signature(content: Any, width_mm: float = 32) -> Flowable | Paragraph:
 class _Facts:
     """What one form needs, read once: the elder's registry, the visit, its record."""
 
-    def __init__(self, visit: Visit, *, full: FullNumbers | None, regions: dict[str, str]) -> None:
-        """`full`: the elder's numbers in full (elders.personal_data.reveal_for_print), or None for masked copies."""
+    def __init__(
+        self,
+        visit: Visit,
+        *,
+        full: FullNumbers | None,
+        regions: dict[str, str],
+        care: Sequence[CareService] = (),
+    ) -> None:
+        """`full`: the elder's numbers in full (elders.personal_data.reveal_for_print), or None for masked
+        copies; `care`: the care services section 6 lists."""
         self.visit = visit
+        self.care = list(care)
         self.record: VisitRecord | None = getattr(visit, "record", None)
         elder: Elder = visit.elder
         self.elder = elder
@@ -303,7 +316,9 @@ def _paired_rows(cells: Sequence[tuple[str, str, bool]]) -> tuple[list[list[Any]
     return rows, spans
 
 
-def _section6() -> list[Flowable]:
+def _section6(f: _Facts) -> list[Flowable]:
+    if f.care:
+        return [_p(_("六、关爱服务情况"), "section"), _care_table(f.care)]
     rows = [
         [_p(_("第 ___ 次开展关爱　　____ 年 ___ 月 ___ 日"), "cell")],
         [_p(_("关爱服务情况：") + "\n\n\n")],
@@ -313,6 +328,33 @@ def _section6() -> list[Flowable]:
     table = _grid(rows, [1.0])
     table.setStyle(TableStyle([("NOSPLIT", (0, 0), (-1, -1))]))
     return [_p(_("六、关爱服务情况"), "section"), table]
+
+
+def _care_table(services: Sequence[CareService]) -> Table:
+    """One row per care service: number, date, what was done, signature or seal, satisfaction, remarks."""
+    header = [_p(t, "label") for t in (_("次数"), _("日期"), _("关爱服务情况"), _("服务人员签字（盖章）"),
+                                        _("满意度评价"), _("备注"))]  # fmt: skip
+    rows: list[list[Any]] = [header]
+    for service in services:
+        signed: list[Any] = []
+        if service.server_signature:
+            signed.append(_signature(service.server_signature, 28))
+        if service.seal:
+            signed.append(_signature(service.seal, 28))
+        signed.append(_p(service.server_name, "small"))
+        rows.append(
+            [
+                _p(_("第%(n)s次") % {"n": service.number}),
+                _p(f"{service.served_on:%Y-%m-%d}"),
+                _p(service.content),
+                signed,
+                _p(service.get_satisfaction_display()),
+                _p(service.remarks, "small"),
+            ]
+        )
+    table = _grid(rows, [0.08, 0.12, 0.36, 0.2, 0.11, 0.13])
+    table.repeatRows = 1  # a long list carried onto the next sheet keeps its heading
+    return table
 
 
 def _form(f: _Facts, copy: str) -> list[Flowable]:
@@ -334,7 +376,7 @@ def _form(f: _Facts, copy: str) -> list[Flowable]:
             *_section5(f),
             Spacer(0, SECTION_GAP),
             CondPageBreak(CARE_SECTION),  # only ever acts when the visit alone outgrows a sheet
-            *_section6(),
+            *_section6(f),
             Spacer(0, SECTION_GAP),
             _p(_("备注：此表一式两份，县级民政部门、乡镇（街道）各存档一份。"), "small"),
         ]
@@ -392,9 +434,11 @@ def render(visits: Sequence[Visit], *, numbers: dict[int, FullNumbers] | None) -
     )
     frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="form")
     doc.addPageTemplates([PageTemplate(id="A4", frames=[frame], onPage=_footer)])
+    care = care_services_since_visits_unscoped(visits)
     story: list[Flowable] = []
     for visit in visits:
-        facts = _Facts(visit, full=numbers.get(visit.elder_id) if numbers else None, regions=regions)
+        full = numbers.get(visit.elder_id) if numbers else None
+        facts = _Facts(visit, full=full, regions=regions, care=care.get(visit.pk, ()))
         for copy in COPIES:
             if story:
                 story.append(PageBreak())

@@ -37,13 +37,14 @@ from tanfang.core.time import LOCAL_TZ, local_date, now
 from tanfang.elders.due_queue import queue_due_refresh
 from tanfang.elders.models import Elder
 from tanfang.elders.services import correct_from_visit
-from tanfang.notifications.services import tell_user
+from tanfang.notifications.services import notify_user
 from tanfang.records import images, verification
 from tanfang.records.formdefs import TemplateInvalid, check_answers, describe, parse_definition
 from tanfang.records.models import FormTemplate, ReviewState, VisitPhoto, VisitRecord
 from tanfang.regions.models import Region
 from tanfang.regions.paths import path_prefixes
 from tanfang.schedule.policies import current_policies
+from tanfang.visitors.contact import phone_of
 from tanfang.visitors.models import Visitor
 from tanfang.visitors.selectors import own_visitors, was_paired
 from tanfang.visits.models import Method, Outcome, Visit
@@ -678,7 +679,8 @@ def review_record(*, actor: Actor, record: VisitRecord, outcome: str, note: str 
 
 
 def _tell_review(visit: Visit, outcome: str, note: str, at: dt.datetime) -> None:
-    """Tell whoever made the visit, in its inbox, that a reviewer did not accept it as it was, and why."""
+    """Tell whoever made the visit (inbox, and the visitor's phone, as each chose) that a reviewer did not
+    accept it as it was, and why."""
     day = visit.occurred_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d")
     if outcome == ReviewState.REJECTED:
         body = _("您 %(day)s 对 %(name)s 的探访未获认可，本月不计入：%(note)s") % {
@@ -693,13 +695,19 @@ def _tell_review(visit: Visit, outcome: str, note: str, at: dt.datetime) -> None
             "method": Method(visit.method).label,
             "note": note,
         }
-    candidates = (visit.recorded_by_id, visit.visitor.user_id if visit.visitor else None)
-    for user_id in sorted({u for u in candidates if u is not None}):
-        tell_user(
+    visitor = visit.visitor
+    visitor_user = visitor.user_id if visitor else None
+    for user_id in sorted({u for u in (visit.recorded_by_id, visitor_user) if u is not None}):
+        # by the channels the user chose; an SMS to the visitor's own number
+        phone, label = (phone_of(visitor), visitor.name) if visitor and user_id == visitor_user else ("", "")
+        notify_user(
             key=f"review:{visit.pk}:{outcome}:{at.isoformat()}:{user_id}",
             user_id=user_id,
+            phone=phone,
+            label=label,
             body=body,
             link=reverse("records:detail", args=[visit.pk]),
+            region_path=visit.region_path,
         )
 
 

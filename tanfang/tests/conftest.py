@@ -8,14 +8,22 @@ import uuid
 import pytest
 from django.db import transaction
 
+from tanfang.alerts.duty import ShiftInput, add_shift
+from tanfang.alerts.services import open_incident
 from tanfang.audit.actions import Action
 from tanfang.audit.services import record_event
+from tanfang.care.care_services import CareServiceInput, record_care_service
+from tanfang.care.providers import ProviderInput, add_staff, create_provider
+from tanfang.care.services import FollowUpInput, assign_follow_up, open_follow_up
 from tanfang.core.crypto import field_cipher
 from tanfang.devtools.factories import make_elder
 from tanfang.elders.importing import preview_import
 from tanfang.elders.models import ID_NUMBER_CONTEXT, Elder, ImportConflict
 from tanfang.elders.tests.files import roster_csv
+from tanfang.notifications.models import Notification
+from tanfang.notifications.services import queue
 from tanfang.records.services import RecordInput, submit_record
+from tanfang.records.tests.helpers import png
 from tanfang.schedule.models import RecomputeJob
 from tanfang.visitors.services import VisitorInput, create_visitor, pair
 
@@ -56,6 +64,57 @@ def north_records(tree, officer_county_north, worker_village_north):
     conflict = ImportConflict.objects.create(
         batch=batch, line=2, elder=elder, field="name", current_value="王建国", incoming_value="王建华"
     )
+    # an SMS to the visitor that the provider refused: on the officers' failed-messages page
+    queue(
+        key="access:failed",
+        recipient="13812345678",
+        label="网格员王建军",
+        region_path=visitor.region_path,
+        body="【探访关爱】网格员王建军，王建国本月尚未探访",
+        via="fake",
+    )
+    notification = Notification.objects.get(key="access:failed")
+    Notification.objects.filter(pk=notification.pk).update(state="failed", attempts=1, last_error="号码无效")
+    # an open emergency of the elder, and a duty shift of its township
+    incident, _ = open_incident(actor=officer_county_north, elder_id=elder.pk, kind="fall")
+    shift = add_shift(
+        actor=officer_county_north,
+        township=tree.mucheng,
+        data=ShiftInput(
+            user_id=worker_village_north.pk,
+            starts_at=dt.datetime(2026, 11, 20, 8, tzinfo=dt.UTC),
+            ends_at=dt.datetime(2026, 11, 20, 20, tzinfo=dt.UTC),
+        ),
+    )
+    # a county-wide provider with the village worker as a staff account, and a care service of the elder
+    provider = create_provider(
+        actor=officer_county_north,
+        data=ProviderInput(
+            name="武陟县颐养居家养老服务中心",
+            category="elder_care",
+            kinds=["daily_care", "emotional"],
+            region_code="410823",
+            contact_name="周敏",
+            contact_phone="13812345678",
+        ),
+    )
+    add_staff(actor=officer_county_north, provider_id=provider.pk, username=worker_village_north.username)
+    care_service, _ = record_care_service(
+        actor=officer_county_north,
+        elder_id=elder.pk,
+        data=CareServiceInput(
+            served_on=dt.date(2026, 11, 18),
+            content="上门助浴一次",
+            server_name="周敏",
+            satisfaction="satisfied",
+            server_signature=png(),
+        ),
+    )
+    # a follow-up of the elder, assigned to the village worker
+    follow_up = open_follow_up(
+        actor=officer_county_north, elder_id=elder.pk, data=FollowUpInput(kind="supporters", title="联系赡养人")
+    )
+    assign_follow_up(actor=officer_county_north, follow_up_id=follow_up.pk, user_id=worker_village_north.pk)
     return {
         "region": "410823001001",
         "user": worker_village_north.pk,
@@ -67,6 +126,13 @@ def north_records(tree, officer_county_north, worker_village_north):
         "pairing": pairing.pk,
         "job": job.pk,
         "visit": visit.pk,
+        "follow_up": follow_up.pk,
+        "provider": provider.pk,
+        "care_service": care_service.pk,
+        "incident": incident.pk,
+        "shift": shift.pk,
+        "township": "410823001000",
+        "notification": notification.pk,
     }
 
 

@@ -21,10 +21,13 @@ from django.test import Client
 from tanfang.accounts.middleware import PUBLIC_PREFIXES
 from tanfang.accounts.models import ApiToken, User
 from tanfang.accounts.services import issue_token
+from tanfang.alerts.models import CallAttempt, DutyShift, Incident, TimelineEntry
 from tanfang.audit.models import AuditEvent
+from tanfang.care.models import CareService, FollowUp, FollowUpEvent, Provider, ProviderContract
 from tanfang.elders.models import Elder, ElderGroup, EmergencyContact, ImportBatch, ImportConflict, StatusChange
 from tanfang.notifications.models import InboxMessage, Notification
 from tanfang.records.models import VisitRecord
+from tanfang.records.tests.helpers import data_url, png
 from tanfang.regions.models import Region, UserRegion
 from tanfang.schedule.models import ElderDue, RecomputeJob, RegionPolicy, WeatherEvent
 from tanfang.tests.conftest import ANSWERS
@@ -128,6 +131,16 @@ def fingerprint() -> list[object]:
         list(VisitRecord.objects.order_by("pk").values("pk", "review_state", "answers")),
         list(Notification.objects.order_by("pk").values("pk", "key", "state")),
         list(InboxMessage.objects.order_by("pk").values("pk", "key", "read_at")),
+        list(FollowUp.objects.order_by("pk").values()),
+        list(FollowUpEvent.objects.order_by("pk").values()),
+        list(Incident.objects.order_by("pk").values()),
+        list(CallAttempt.objects.order_by("pk").values()),
+        list(TimelineEntry.objects.order_by("pk").values()),
+        list(DutyShift.objects.order_by("pk").values()),
+        list(Provider.objects.order_by("pk").values()),
+        list(Provider.staff.through.objects.order_by("pk").values()),
+        list(ProviderContract.objects.order_by("pk").values()),
+        list(CareService.objects.order_by("pk").values("pk", "elder_id", "number", "follow_up_id")),
         AuditEvent.objects.exclude(action="access.refused").count(),  # a refusal may be audited
     ]
 
@@ -154,6 +167,22 @@ PAGE_VISIT: dict[str, object] = {
     "outcome": "visited",
     "occurred_at": "2026-11-20T10:00",
 } | {f"a-{code}": value for code, value in ANSWERS.items()}
+# A care service (section 6): signed on the screen, the elder satisfied.
+CARE_SERVICE: dict[str, object] = {
+    "served_on": "2026-11-20",
+    "content": "上门理发",
+    "server_name": "周敏",
+    "satisfaction": "satisfied",
+    "server_signature": data_url(png()),
+}
+PROVIDER_PAGE: dict[str, object] = {
+    "name": "被改",
+    "category": "elder_care",
+    "kinds": "daily_care",
+    "region_code": "410823",
+    "contact_name": "周敏",
+    "active": "on",
+}
 RECORD_CASES = [
     RecordCase("regions:detail", "get", lambda n: f"/regions/{n['region']}/"),
     RecordCase("users:detail", "get", lambda n: f"/users/{n['user']}/"),
@@ -289,6 +318,97 @@ RECORD_CASES = [
     RecordCase("api-1:reset_two_factor_endpoint", "post", lambda n: f"/api/v1/users/{n['user']}/reset-two-factor"),
     RecordCase("visitors:call", "get", lambda n: f"/visitors/{n['visitor']}/call/"),
     RecordCase("visitors:chase", "post", lambda n: f"/visitors/elders/{n['elder']}/chase/"),
+    RecordCase("care:detail", "get", lambda n: f"/care/follow-ups/{n['follow_up']}/"),
+    RecordCase("care:assign", "post", lambda n: f"/care/follow-ups/{n['follow_up']}/assign/", {"owner": "user:1"}),
+    RecordCase("care:accept", "post", lambda n: f"/care/follow-ups/{n['follow_up']}/accept/"),
+    RecordCase("care:done", "post", lambda n: f"/care/follow-ups/{n['follow_up']}/done/", {"note": "已办"}),
+    RecordCase("care:close", "post", lambda n: f"/care/follow-ups/{n['follow_up']}/close/", {"outcome": "resolved"}),
+    RecordCase("care:chase", "post", lambda n: f"/care/follow-ups/{n['follow_up']}/chase/"),
+    RecordCase("care:open", "get", lambda n: f"/care/elders/{n['elder']}/follow-ups/new/"),
+    RecordCase(
+        "care:open", "post", lambda n: f"/care/elders/{n['elder']}/follow-ups/new/", {"kind": "other", "title": "看望"}
+    ),
+    RecordCase("api-1:get_follow_up", "get", lambda n: f"/api/v1/follow-ups/{n['follow_up']}"),
+    RecordCase(
+        "api-1:assign_endpoint", "post", lambda n: f"/api/v1/follow-ups/{n['follow_up']}/assign", {"user_id": 1}
+    ),
+    RecordCase("api-1:accept_endpoint", "post", lambda n: f"/api/v1/follow-ups/{n['follow_up']}/accept"),
+    RecordCase("api-1:done_endpoint", "post", lambda n: f"/api/v1/follow-ups/{n['follow_up']}/done", {"note": "已办"}),
+    RecordCase(
+        "api-1:close_endpoint", "post", lambda n: f"/api/v1/follow-ups/{n['follow_up']}/close", {"outcome": "resolved"}
+    ),
+    RecordCase("alerts:open", "post", lambda n: f"/incidents/elders/{n['elder']}/open/", {"kind": "medical"}),
+    RecordCase("alerts:detail", "get", lambda n: f"/incidents/{n['incident']}/"),
+    RecordCase("alerts:call", "get", lambda n: f"/incidents/{n['incident']}/call/?to=elder"),
+    RecordCase(
+        "alerts:log_call",
+        "post",
+        lambda n: f"/incidents/{n['incident']}/calls/",
+        {"target": "120", "outcome": "answered"},
+    ),
+    RecordCase("alerts:note", "post", lambda n: f"/incidents/{n['incident']}/notes/", {"text": "已到达现场"}),
+    RecordCase(
+        "alerts:close",
+        "post",
+        lambda n: f"/incidents/{n['incident']}/close/",
+        {"disposition": "hospital", "account": "120 送县医院"},
+    ),
+    RecordCase("alerts:archive", "get", lambda n: f"/incidents/{n['incident']}/archive.pdf"),
+    RecordCase("alerts:duty", "get", lambda n: f"/incidents/duty/{n['township']}/"),
+    RecordCase("alerts:duty", "post", lambda n: f"/incidents/duty/{n['township']}/"),
+    RecordCase("alerts:duty_remove", "post", lambda n: f"/incidents/duty/shifts/{n['shift']}/remove/"),
+    RecordCase(
+        "api-1:open_incident_endpoint", "post", lambda n: f"/api/v1/elders/{n['elder']}/incidents", {"kind": "fall"}
+    ),
+    RecordCase("api-1:get_incident", "get", lambda n: f"/api/v1/incidents/{n['incident']}"),
+    RecordCase(
+        "api-1:log_call_endpoint",
+        "post",
+        lambda n: f"/api/v1/incidents/{n['incident']}/calls",
+        {"target": "120", "outcome": "no_answer"},
+    ),
+    RecordCase(
+        "api-1:close_incident_endpoint",
+        "post",
+        lambda n: f"/api/v1/incidents/{n['incident']}/close",
+        {"disposition": "hospital", "account": "120 送县医院"},
+    ),
+    RecordCase("outbox:retry", "post", lambda n: f"/outbox/{n['notification']}/retry/"),
+    RecordCase("care:provider_detail", "get", lambda n: f"/care/providers/{n['provider']}/"),
+    RecordCase("care:provider_edit", "get", lambda n: f"/care/providers/{n['provider']}/edit/"),
+    RecordCase("care:provider_edit", "post", lambda n: f"/care/providers/{n['provider']}/edit/", PROVIDER_PAGE),
+    RecordCase("care:provider_contract_new", "get", lambda n: f"/care/providers/{n['provider']}/contracts/new/"),
+    RecordCase(
+        "care:provider_contract_new",
+        "post",
+        lambda n: f"/care/providers/{n['provider']}/contracts/new/",
+        {
+            "number": "WZ-2026-01",
+            "buyer": "武陟县民政局",
+            "starts_on": "2026-01-01",
+            "ends_on": "2026-12-31",
+            "kinds": "daily_care",
+        },
+    ),
+    RecordCase(
+        "care:provider_staff_add",
+        "post",
+        lambda n: f"/care/providers/{n['provider']}/staff/",
+        {"username": "worker_jianshe"},
+    ),
+    RecordCase(
+        "care:provider_staff_remove", "post", lambda n: f"/care/providers/{n['provider']}/staff/{n['user']}/remove/"
+    ),
+    RecordCase("api-1:get_provider", "get", lambda n: f"/api/v1/providers/{n['provider']}"),
+    RecordCase("care:elder_services", "get", lambda n: f"/care/elders/{n['elder']}/care-services/"),
+    RecordCase("care:service_new", "get", lambda n: f"/care/elders/{n['elder']}/care-services/new/"),
+    RecordCase("care:service_new", "post", lambda n: f"/care/elders/{n['elder']}/care-services/new/", CARE_SERVICE),
+    RecordCase("care:service_detail", "get", lambda n: f"/care/care-services/{n['care_service']}/"),
+    RecordCase("care:service_print", "get", lambda n: f"/care/care-services/{n['care_service']}/print.pdf"),
+    RecordCase("api-1:get_care_service", "get", lambda n: f"/api/v1/care-services/{n['care_service']}"),
+    RecordCase(
+        "api-1:create_care_service", "post", lambda n: "/api/v1/care-services", {"elder_id": "ELDER"} | CARE_SERVICE
+    ),
 ]
 
 
@@ -336,6 +456,13 @@ def test_out_of_scope_and_missing_records_look_the_same(case, north_records, off
         "pairing": 999999,
         "job": 999999,
         "visit": 999999,
+        "follow_up": 999999,
+        "notification": 999999,
+        "provider": 999999,
+        "care_service": 999999,
+        "incident": 999999,
+        "shift": 999999,
+        "township": "419999999000",
     }
 
     outside, absent = _call(client, case, north_records), _call(client, case, missing)
@@ -347,13 +474,17 @@ def test_out_of_scope_and_missing_records_look_the_same(case, north_records, off
 
 # Reached inside the north county by the security administrator, not by its county officer.
 SECURITY_ONLY = {"users:reset_two_factor", "api-1:reset_two_factor_endpoint"}
+# Reached by the follow-up's owner, the village worker, not by the county officer who assigned it.
+OWNER_ONLY = {"care:accept", "api-1:accept_endpoint"}
 
 
 @pytest.mark.parametrize("case", RECORD_CASES, ids=lambda c: f"{c.method} {c.route_name}")
 def test_the_owning_county_officer_reaches_the_same_records(
-    case, north_records, officer_county_north, security_admin, as_user
+    case, north_records, officer_county_north, security_admin, worker_village_north, as_user
 ):
     owner = security_admin if case.route_name in SECURITY_ONLY else officer_county_north
+    if case.route_name in OWNER_ONLY:
+        owner = worker_village_north
     response = _call(as_user(owner), case, north_records)
 
     assert response.status_code in (200, 201, 302), getattr(response, "content", b"")[:500]
@@ -412,6 +543,16 @@ LIST_CASES = [
     ListCase("visitors:unpaired", "/visitors/unpaired/"),
     ListCase("api-1:list_visitors", "/api/v1/visitors"),
     ListCase("records:review_list", "/records/review/"),
+    ListCase("care:list", "/care/follow-ups/"),
+    ListCase("care:list", "/care/follow-ups/?state=&mine=1"),
+    ListCase("api-1:list_follow_ups", "/api/v1/follow-ups"),
+    ListCase("alerts:list", "/incidents/"),
+    ListCase("alerts:list", "/incidents/?state=open"),
+    ListCase("api-1:list_incidents", "/api/v1/incidents"),
+    ListCase("outbox:list", "/outbox/"),
+    ListCase("care:provider_list", "/care/providers/"),
+    ListCase("api-1:list_providers", "/api/v1/providers"),
+    ListCase("api-1:list_care_services", "/api/v1/care-services"),
 ]
 
 # Routes that neither name a record nor list records of a region.
@@ -432,6 +573,9 @@ OTHER_ROUTES = {
     "notifications:read",
     "api-1:list_inbox",
     "api-1:read_inbox",
+    "notifications:preferences",  # the user's own settings (notifications/tests/test_preferences.py)
+    # Retries only what the actor sees: notifications/tests/test_troubled_messages.py.
+    "outbox:retry_all",
     "users:create",
     "api-1:delete_token",
     "api-1:create_user_endpoint",
@@ -449,8 +593,11 @@ OTHER_ROUTES = {
     "schedule:worklist",
     "api-1:get_worklist",
     "schedule:home",  # redirects to the user's own region
+    "alerts:duty_home",  # the user's own townships' rosters: a link to each (alerts/tests/test_duty.py)
     "api-1:list_form_templates",  # the forms themselves: no one's data
     "api-1:create_visits",  # names elders in its body: test_a_batch_for_another_countys_elder_is_refused_as_missing
+    "api-1:create_follow_up",  # names the elder in its body: care/tests/test_follow_up_api.py
+    "care:provider_new",  # names a region: care/tests/test_providers.py (another county's area is refused)
 }
 
 

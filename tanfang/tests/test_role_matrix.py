@@ -97,6 +97,16 @@ IN_SCOPE_BODIES: dict[tuple[str, str], Any] = {
         "role": "visitor",
     },
     ("api-1:create_visitor_endpoint", "post"): {"name": "李华", "kind": "volunteer", "region_code": "410823001001"},
+    # the follow-up of 建设社区's elder is the village worker's: reassigned to it, accepted by it
+    ("care:assign", "post"): lambda n: {"owner": f"user:{n['user']}"},
+    ("api-1:assign_endpoint", "post"): lambda n: {"user_id": n["user"]},
+    ("api-1:create_follow_up", "post"): lambda n: {"elder_id": n["elder"], "kind": "other", "title": "看望"},
+    # the village worker of 建设社区 on duty for its township, 木城街道
+    ("alerts:duty", "post"): lambda n: {
+        "user": n["user"],
+        "starts_at": "2026-11-21T08:00",
+        "ends_at": "2026-11-21T20:00",
+    },
     ("api-1:create_elder", "post"): lambda n: {
         name: ELDER_SCHEMA()["properties"][name]["examples"][0] for name in ELDER_SCHEMA()["required"]
     },

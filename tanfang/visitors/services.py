@@ -21,7 +21,7 @@ from tanfang.elders.due_queue import queue_due_refresh
 from tanfang.elders.models import Elder
 from tanfang.elders.personal_data import CALL_REASON, reveal
 from tanfang.elders.selectors import get_elder_for
-from tanfang.notifications.services import queue, sending_channel, tell_user
+from tanfang.notifications.services import notify_user, queue, sending_channel
 from tanfang.regions.models import Region
 from tanfang.regions.paths import code_at
 from tanfang.regions.scoping import get_region_for, require_permission
@@ -410,27 +410,34 @@ def chase_visitor(*, actor: Actor, elder_id: int) -> Visitor:
     }
     key = f"chase:{elder.pk}:{visitor.pk}:{day}"
     with transaction.atomic():
-        told = False
-        if visitor.user_id:
-            told = tell_user(key=key, user_id=visitor.user_id, body=body, link=reverse("schedule:worklist"))
         number = phone_of(visitor)
-        if number:
-            told = (
-                queue(
-                    key=key,
-                    recipient=number,
-                    label=visitor.name,
-                    region_path=visitor.region_path,
-                    body=body,
-                    via=sending_channel(),
-                )
-                or told
+        if visitor.user_id:  # a visitor who logs in is told by the channels it chose, after its quiet hours
+            result = notify_user(
+                key=key,
+                user_id=visitor.user_id,
+                phone=number,
+                label=visitor.name,
+                body=body,
+                link=reverse("schedule:worklist"),
+                region_path=visitor.region_path,
             )
+            by_inbox, by_sms = result.inbox, result.sms
+        else:
+            by_inbox = False
+            by_sms = bool(number) and queue(
+                key=key,
+                recipient=number,
+                label=visitor.name,
+                region_path=visitor.region_path,
+                body=body,
+                via=sending_channel(),
+            )
+        told = by_inbox or by_sms
         if told:
             record_event(
                 actor=actor,
                 action=Action.VISITOR_CHASED,
                 subject=elder,
-                details={"visitor": visitor.pk, "inbox": bool(visitor.user_id), "sms": bool(number)},
+                details={"visitor": visitor.pk, "inbox": by_inbox, "sms": by_sms},
             )
     return visitor

@@ -190,7 +190,7 @@ def test_a_password_reset_forces_a_change_revokes_tokens_and_sessions_is_audited
     event = AuditEvent.objects.get(action="auth.password_reset")
     assert (event.actor, event.details) == (officer_county_north, {"tokens_revoked": 1})
     message = Notification.objects.get()
-    assert message.recipient == "13912345678" and message.state == "pending"
+    assert message.recipient == "139*****678" and message.state == "pending"  # the full number only encrypted
     assert "2027-01-01 00:05" in message.body and "重置" in message.body
     # and at the next log-in the new password leads to the change page
     client = Client()

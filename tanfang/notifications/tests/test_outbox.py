@@ -7,15 +7,21 @@ import datetime as dt
 import pytest
 import time_machine
 
+from tanfang.core.crypto import field_cipher
 from tanfang.core.time import LOCAL_TZ
 from tanfang.devtools.factories import make_elder, record_test_visit
 from tanfang.notifications.channels import Message, SendError, fake_channel
-from tanfang.notifications.models import Attempt, Notification
+from tanfang.notifications.models import RECIPIENT_CONTEXT, Attempt, Notification
 from tanfang.notifications.services import MAX_ATTEMPTS, send_pending
 from tanfang.schedule.digest import queue_daily_digests
 from tanfang.visitors.services import VisitorInput, create_visitor, pair
 
 TODAY = dt.date(2026, 11, 24)
+
+
+def full_number(row: Notification) -> str:
+    assert row.recipient_cipher is not None
+    return field_cipher().decrypt(bytes(row.recipient_cipher), context=RECIPIENT_CONTEXT)
 
 
 @pytest.fixture
@@ -60,10 +66,10 @@ def test_a_digest_is_queued_as_a_row_then_sent_once(owed):
     assert send_pending() == 1
     assert send_pending() == 0
 
-    # then the visitor got one message, and the row no longer holds the full number
+    # then the visitor got one message, and the row no longer holds the full number, even encrypted
     assert owed.sent == [("13812345678", row.body)]
     row.refresh_from_db()
-    assert row.state == "sent" and row.recipient == "138*****678"
+    assert row.state == "sent" and row.recipient == "138*****678" and row.recipient_cipher is None
 
 
 def test_nobody_with_nothing_owed_gets_a_message(owed):
@@ -81,7 +87,8 @@ def test_a_failed_send_stays_pending_and_is_retried_after_a_pause(owed):
         assert send_pending() == 0
         row = Notification.objects.get()
         assert (row.state, row.attempts, row.last_error) == ("pending", 1, "网关超时")
-        assert row.recipient == "13812345678"  # still to be sent: the number is needed
+        assert row.recipient == "138*****678"  # only the mask is in plain
+        assert full_number(row) == "13812345678"  # still to be sent: the number is kept, encrypted
         assert row.next_attempt_at == start + dt.timedelta(minutes=1)
         assert send_pending() == 0  # not before its time
 
@@ -112,16 +119,19 @@ def test_after_the_last_attempt_a_message_is_marked_failed(owed):
     assert owed.sent == []
 
 
-def test_a_message_given_up_keeps_no_full_number(owed):
+def test_a_message_given_up_shows_only_the_mask_and_keeps_the_number_encrypted_for_a_retry(owed):
     # given a digest in the outbox, and a gateway that fails every time
     queue_daily_digests(TODAY)
 
     # when the outbox is sent until the message is given up
     fail_until_given_up(owed)
 
-    # then the row is failed and holds the masked number only, and nothing more is tried
+    # then the row is failed and shows the masked number only, nothing more is tried, and the full
+    # number is there only encrypted (an officer may retry it)
     row = Notification.objects.get()
     assert (row.state, row.attempts, row.recipient) == ("failed", MAX_ATTEMPTS, "138*****678")
+    assert row.recipient_cipher is not None and b"13812345678" not in bytes(row.recipient_cipher)
+    assert full_number(row) == "13812345678"
     assert send_pending() == 0 and owed.sent == []
 
 

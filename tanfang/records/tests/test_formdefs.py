@@ -50,8 +50,10 @@ def test_the_henan_form_has_every_item_of_section_5_in_the_form_order():
         "electricity",
         "water_gas",
         "economy",
+        "assistance",
         "family_support",
         "daily_care",
+        "need_kinds",
         "needs",
         "suggestions",
     ]
@@ -152,14 +154,18 @@ def _broken(change):
         (_broken(lambda d: d.update(sections=[])), "至少要有一个部分"),
         (_broken(lambda d: d["sections"][1]["items"].append(d["sections"][1]["items"][0])), "事项编码“speech”重复"),
         (_broken(lambda d: d["sections"][0]["items"][0].update(kind="slider")), "类型“slider”无效"),
-        (_broken(lambda d: d["sections"][0]["items"][0]["options"].pop()), None),
+        (_broken(lambda d: d["sections"][0]["items"][0]["options"].pop(1)), None),
         (
             _broken(lambda d: d["sections"][0]["items"][0].update(options=[{"code": "a", "label": "甲"}])),
             "至少要有两个",
         ),
         (_broken(lambda d: d["sections"][0]["items"][0]["options"][1].update(detail="photo")), "detail“photo”无效"),
         (_broken(lambda d: d["sections"][0]["items"][0].update(code="9lives")), "编码“9lives”无效"),
-        (_broken(lambda d: d["sections"][4]["items"][0].update(options=[])), "文字事项不能有选项"),
+        (_broken(lambda d: d["sections"][4]["items"][1].update(options=[])), "文字事项不能有选项"),
+        (
+            _broken(lambda d: d["sections"][4]["items"][0]["options"][0].update(detail="text")),
+            "多选事项的选项不能要求补充说明",
+        ),
         (_broken(lambda d: d["sections"][2].pop("title")), "缺少“title”"),
     ],
 )
@@ -170,3 +176,14 @@ def test_a_broken_template_is_refused_with_where_and_why(document, message):
     with pytest.raises(TemplateInvalid) as error:
         parse_definition(document)
     assert message in str(error.value)
+
+
+def test_a_multi_choice_answer_keeps_its_options_in_form_order_and_refuses_unknown_ones():
+    form = parse_definition(HENAN)
+    checked = check_answers(form, FULL | {"need_kinds": ["adaptation", "daily_care", "daily_care"]})
+    assert checked.answers["need_kinds"] == {"options": ["daily_care", "adaptation"]}
+    assert "need_kinds" in checked.findings
+
+    refused = check_answers(form, FULL | {"need_kinds": {"options": ["flying"]}})
+    assert [e.field for e in refused.errors] == ["answers.need_kinds"]
+    assert "flying" in refused.errors[0].message

@@ -13,6 +13,7 @@ from tanfang.core.roles import Role
 from tanfang.core.time import LOCAL_TZ
 from tanfang.devtools.factories import make_elder, make_user
 from tanfang.notifications.models import InboxMessage, Notification
+from tanfang.notifications.preferences import PreferenceInput, set_preferences
 from tanfang.visitors.services import VisitorInput, chase_visitor, create_visitor, pair
 
 NOW = dt.datetime(2026, 2, 28, 23, 50, tzinfo=LOCAL_TZ)  # the last evening of a short month
@@ -43,7 +44,7 @@ def test_a_chase_reaches_the_visitors_inbox_and_phone_once_a_day_and_is_audited(
     message = InboxMessage.objects.get(user=user)
     assert "王老汉" in message.body and "本月尚未探访" in message.body and message.link == "/worklist/"
     sms = Notification.objects.get()
-    assert sms.recipient == "13812345678" and sms.body == message.body
+    assert sms.recipient == "138*****678" and sms.body == message.body  # the full number only encrypted
     event = AuditEvent.objects.get(action="visitor.chased")
     assert (event.actor, event.subject_id) == (officer_township_north, str(elder.pk))
     assert event.details == {"visitor": visitor.pk, "inbox": True, "sms": True}
@@ -51,6 +52,20 @@ def test_a_chase_reaches_the_visitors_inbox_and_phone_once_a_day_and_is_audited(
     with time_machine.travel(NOW + dt.timedelta(minutes=15), tick=False):
         chase_visitor(actor=officer_township_north, elder_id=elder.pk)
     assert InboxMessage.objects.count() == 2
+
+
+def test_a_chase_in_the_visitors_quiet_hours_waits_for_their_end_by_sms(paired, officer_township_north):
+    # given a visitor who asked for quiet from 22:00 to 07:00
+    user, _visitor, elder = paired
+    set_preferences(actor=user, data=PreferenceInput(quiet_start=dt.time(22), quiet_end=dt.time(7)))
+
+    # when chased at 23:50 on the last day of February
+    with time_machine.travel(NOW, tick=False):
+        chase_visitor(actor=officer_township_north, elder_id=elder.pk)
+
+    # then the inbox has it now, and the SMS is held until 07:00 on 1 March
+    assert InboxMessage.objects.filter(user=user).count() == 1
+    assert Notification.objects.get().next_attempt_at == dt.datetime(2026, 3, 1, 7, 0, tzinfo=LOCAL_TZ)
 
 
 def test_an_elder_nobody_visits_cannot_be_chased(tree, officer_county_north):

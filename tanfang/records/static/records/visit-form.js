@@ -90,51 +90,8 @@
     document.querySelectorAll("[data-visit-only]").forEach(function (part) { part.classList.toggle("d-none", !visited); });
   }
 
-  // Signatures: drawn with a finger or a mouse, kept as PNG data URLs in hidden fields.
-  form.querySelectorAll("canvas[data-signature]").forEach(function (canvas) {
-    var field = form.elements[canvas.dataset.signature];
-    var ctx = canvas.getContext("2d");
-    var drawing = false;
-    var drawn = false;
-    function fit() {
-      var width = canvas.clientWidth || 300;
-      if (canvas.width !== width) canvas.width = width;
-      ctx.lineWidth = 2.5; ctx.lineCap = "round"; ctx.lineJoin = "round"; ctx.strokeStyle = "#111";
-      if (field.value) {
-        var image = new Image();
-        image.onload = function () { ctx.drawImage(image, 0, 0, canvas.width, canvas.height); };
-        image.src = field.value;
-      }
-    }
-    function point(event) {
-      var box = canvas.getBoundingClientRect();
-      return { x: (event.clientX - box.left) * canvas.width / box.width, y: (event.clientY - box.top) * canvas.height / box.height };
-    }
-    canvas.style.touchAction = "none";
-    canvas.addEventListener("pointerdown", function (event) {
-      drawing = true; drawn = true;
-      var p = point(event);
-      ctx.beginPath(); ctx.moveTo(p.x, p.y);
-      canvas.setPointerCapture(event.pointerId);
-    });
-    canvas.addEventListener("pointermove", function (event) {
-      if (!drawing) return;
-      var p = point(event);
-      ctx.lineTo(p.x, p.y); ctx.stroke();
-    });
-    function finish() {
-      if (!drawing) return;
-      drawing = false;
-      if (drawn) { field.value = canvas.toDataURL("image/png"); save(); }
-    }
-    canvas.addEventListener("pointerup", finish);
-    canvas.addEventListener("pointercancel", finish);
-    var clear = form.querySelector('[data-clear="' + canvas.dataset.signature + '"]');
-    if (clear) clear.addEventListener("click", function () {
-      ctx.clearRect(0, 0, canvas.width, canvas.height); field.value = ""; drawn = false; save();
-    });
-    fit();
-  });
+  // Signatures: drawn by tanfang/signature-pad.js (loaded after this file, so that it draws what a
+  // restored draft holds); each stroke fires "input" on its hidden field, which saves the draft below.
 
   form.addEventListener("change", function () { details(); outcome(); save(); });
   form.addEventListener("input", save);
