@@ -21,7 +21,7 @@ from tanfang.audit.services import record_event
 from tanfang.core.crypto import field_cipher
 from tanfang.core.roles import RegionLevel, Role
 from tanfang.core.time import local_today
-from tanfang.devtools.demo_care import seed_care
+from tanfang.devtools.demo_care import STAFF_USERNAME, seed_care
 from tanfang.devtools.demo_elders import ELDER_CHILD_MODELS, Village, generate_elders, insert_elder_rows
 from tanfang.devtools.demo_follow_ups import seed_follow_ups
 from tanfang.devtools.demo_incidents import seed_incidents
@@ -130,6 +130,10 @@ def seed_demo(*, elders: int = 2000, seed: int = 2023, county_code: str = DEMO_C
         seed_follow_ups(county=county, seed=seed)
         seed_notifications(county=county)
         seed_incidents(county=county)
+    staff = User.objects.filter(username=STAFF_USERNAME).prefetch_related("region_assignments__region").first()
+    if staff is not None:  # the elder-care centre's account, made with its provider (demo_care)
+        where = ", ".join(a.region.full_name for a in staff.region_assignments.all())
+        logins.append(DemoLogin(staff.username, Role(staff.role), where, staff.display_name))
     return SeedResult(logins=logins, elders_created=created, elder_seconds=elder_seconds)
 
 
