@@ -185,7 +185,18 @@ def seed(args: argparse.Namespace, rng: random.Random) -> tuple[list[tuple[Any, 
         current = (current[0], current[1], current[2] + 1)
     copy_rows(
         Visitor,
-        ["id", "name", "kind", "organisation", "phone_masked", "capacity", "active", "region_id", "region_path", "created_at"],
+        [
+            "id",
+            "name",
+            "kind",
+            "organisation",
+            "phone_masked",
+            "capacity",
+            "active",
+            "region_id",
+            "region_path",
+            "created_at",
+        ],
         visitor_rows,
     )
     copy_rows(

@@ -13,10 +13,10 @@ from django.utils.translation import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, Spacer, Table, TableStyle
 
 from tanfang.alerts.models import Incident
-from tanfang.core.pdf import FONT, paragraph, register_fonts
+from tanfang.core.pdf import FONT, a4_document, paragraph
 from tanfang.core.time import LOCAL_TZ
 
 WIDTH = A4[0] - 30 * mm
@@ -49,22 +49,9 @@ def _footer(canvas: Any, doc: Any) -> None:
 
 def render_incident(incident: Incident) -> bytes:
     """The archive of one incident (open or closed) as a PDF."""
-    register_fonts()
     elder = incident.elder
     out = io.BytesIO()
-    doc = SimpleDocTemplate(
-        out,
-        pagesize=A4,
-        leftMargin=15 * mm,
-        rightMargin=15 * mm,
-        topMargin=12 * mm,
-        bottomMargin=14 * mm,
-        initialFontName=FONT,
-        initialFontSize=9,
-        title=_("紧急事件处置记录"),
-        author="Tanfang",
-        subject=str(incident.pk),
-    )
+    doc = a4_document(out, title=_("紧急事件处置记录"), subject=str(incident.pk), top_mm=12, bottom_mm=14)
     story: list[Flowable] = [
         paragraph(_("特殊困难老年人紧急事件处置记录"), "title"),
         Spacer(1, 4 * mm),

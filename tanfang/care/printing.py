@@ -15,13 +15,13 @@ from django.utils.translation import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, Image, Paragraph, Spacer, Table, TableStyle
 
 from tanfang.audit.actions import Action
 from tanfang.audit.services import record_event
 from tanfang.care.care_services import get_care_service_for, satisfaction_boxes
 from tanfang.care.models import CareService
-from tanfang.core.pdf import FONT, box, paragraph, register_fonts
+from tanfang.core.pdf import FONT, a4_document, box, paragraph
 from tanfang.core.scope import Actor
 from tanfang.core.time import LOCAL_TZ
 from tanfang.regions.paths import codes_of
@@ -93,22 +93,9 @@ def _rows(service: CareService, regions: dict[str, str]) -> list[list[Any]]:
 
 def render_care_service(service: CareService) -> bytes:
     """One care service as a PDF, every piece of text in the embedded Chinese font."""
-    register_fonts()
     regions = region_names_unscoped(codes_of(service.elder.region_path))
     out = io.BytesIO()
-    doc = SimpleDocTemplate(
-        out,
-        pagesize=A4,
-        leftMargin=15 * mm,
-        rightMargin=15 * mm,
-        topMargin=15 * mm,
-        bottomMargin=15 * mm,
-        initialFontName=FONT,
-        initialFontSize=9,
-        title=_("关爱服务记录"),
-        author="Tanfang",
-        subject=str(service.pk),
-    )
+    doc = a4_document(out, title=_("关爱服务记录"), subject=str(service.pk))
     rows = _rows(service, regions)
     table = Table(rows, colWidths=[w * PAGE_WIDTH for w in (0.2, 0.3, 0.18, 0.32)])
     spans = [((1, row), (3, row)) for row in (1, 3, 4, 5, 6, 7)]

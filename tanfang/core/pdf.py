@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import BinaryIO
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import Paragraph
+from reportlab.platypus import Paragraph, SimpleDocTemplate
 
 FONT = "NotoSansSC"
 FONT_BOLD = "NotoSansSC-Bold"
@@ -64,3 +67,24 @@ def box(on: bool | None, label: str) -> str:
 
 def yes_no(value: bool | None) -> str:
     return f"{box(value is True, _('是'))}  {box(value is False, _('否'))}"
+
+
+def a4_document(
+    out: BinaryIO, *, title: str, subject: str, top_mm: float = 15, bottom_mm: float = 15
+) -> SimpleDocTemplate:
+    """A plain A4 document whose canvas starts every page in the embedded font (never a base-14 font,
+    which would not be embedded and reads differently on other machines)."""
+    register_fonts()
+    return SimpleDocTemplate(
+        out,
+        pagesize=A4,
+        leftMargin=15 * mm,
+        rightMargin=15 * mm,
+        topMargin=top_mm * mm,
+        bottomMargin=bottom_mm * mm,
+        initialFontName=FONT,
+        initialFontSize=9,
+        title=title,
+        author="Tanfang",
+        subject=subject,
+    )
