@@ -162,7 +162,8 @@ def open_follow_ups(*, actor: Actor | None, found: Sequence[VisitFindings]) -> l
         ignore_conflicts=True,
     )
     events = [
-        _event(fu, FollowUpEvent.Kind.OPENED, actor, at, _("探访发现：%(d)s") % {"d": fu.detail}) for fu in created
+        _event(fu, FollowUpEvent.Kind.OPENED, actor, at, _("探访发现：%(d)s") % {"d": fu.detail} if fu.detail else "")
+        for fu in created
     ]
     audits: list[AuditEvent] = [
         new_event(

@@ -10,9 +10,7 @@ from django.db import transaction
 
 from tanfang.accounts.models import User
 from tanfang.care.models import FollowUp, FollowUpState
-from tanfang.care.rules import cleared, evaluate
 from tanfang.care.services import (
-    VisitFindings,
     accept_follow_up,
     assign_follow_up,
     assignable_users,
@@ -23,11 +21,12 @@ from tanfang.care.services import (
 from tanfang.core.roles import Role
 from tanfang.core.time import now
 from tanfang.records.models import VisitRecord
-from tanfang.records.services import rules_of
+from tanfang.records.services import findings_of
 from tanfang.regions.models import Region
 from tanfang.visitors.models import Pairing
 
 RECENT_DAYS = 45
+PREFERRED = {Role.VILLAGE_WORKER.value: 0, Role.TOWNSHIP_OFFICER.value: 1}  # who takes what no visitor can
 
 
 def seed_follow_ups(*, county: Region, seed: int, limit: int = 120) -> int:
@@ -46,15 +45,7 @@ def seed_follow_ups(*, county: Region, seed: int, limit: int = 120) -> int:
     with transaction.atomic():
         opened = open_follow_ups(
             actor=None,
-            found=[
-                VisitFindings(
-                    visit=r.visit,
-                    elder=r.visit.elder,
-                    openings=evaluate(rules_of(r.template), r.answers),
-                    cleared=cleared(rules_of(r.template), r.answers),
-                )
-                for r in records
-            ],
+            found=[findings_of(r.visit, r.visit.elder, r.template, r.answers) for r in records],
         )
     if officer is None:
         return len(opened)
@@ -67,7 +58,8 @@ def seed_follow_ups(*, county: Region, seed: int, limit: int = 120) -> int:
     }
     moment = now()
     for index, fu in enumerate(opened):
-        owner = visitors.get(fu.elder_id) or assignable_users(fu).order_by("pk").first()
+        nearby = sorted(assignable_users(fu), key=lambda u: (PREFERRED.get(u.role, 9), u.pk))
+        owner = visitors.get(fu.elder_id) or (nearby[0] if nearby else None)
         step = index % 6
         if step == 0 or owner is None:
             continue  # open, waiting for someone to take it

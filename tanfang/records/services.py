@@ -558,12 +558,15 @@ def _write(actor: Actor, ready: list[_Ready]) -> list[_Outcome]:
 
 
 def _findings(visit: Visit, item: _Ready) -> VisitFindings:
-    """What the visit's answers call for, by the follow-up rules of its template (none for an attempt)."""
+    return findings_of(visit, item.elder, item.template, item.data.answers)
+
+
+def findings_of(visit: Visit, elder: Elder, template: FormTemplate, answers: dict[str, Any]) -> VisitFindings:
+    """What a visit's answers call for, by the follow-up rules of its template (none for an attempt)."""
     if visit.outcome != Outcome.VISITED:
-        return VisitFindings(visit=visit, elder=item.elder, openings=())
-    rules = rules_of(item.template)
-    form = item.template.form
-    answers = item.data.answers
+        return VisitFindings(visit=visit, elder=elder, openings=())
+    rules = rules_of(template)
+    form = template.form
 
     def described(code: str) -> str:
         found = form.item(code)
@@ -571,7 +574,7 @@ def _findings(visit: Visit, item: _Ready) -> VisitFindings:
 
     return VisitFindings(
         visit=visit,
-        elder=item.elder,
+        elder=elder,
         openings=evaluate(rules, answers, described),
         cleared=follow_up_rules.cleared(rules, answers),
     )
