@@ -9,10 +9,11 @@ import random
 from django.db import transaction
 
 from tanfang.accounts.models import User
-from tanfang.care.models import FollowUp, FollowUpState
+from tanfang.care.models import FollowUp, FollowUpKind, FollowUpState, Provider
 from tanfang.care.services import (
     accept_follow_up,
     assign_follow_up,
+    assignable_providers,
     assignable_users,
     close_follow_up,
     complete_follow_up,
@@ -63,7 +64,12 @@ def seed_follow_ups(*, county: Region, seed: int, limit: int = 120) -> int:
         step = index % 6
         if step == 0 or owner is None:
             continue  # open, waiting for someone to take it
-        assign_follow_up(actor=officer, follow_up_id=fu.pk, user_id=owner.pk)
+        provider = _provider_for(fu)
+        if provider is not None:  # a referral goes to a provider of its kind, and its staff work on it
+            assign_follow_up(actor=officer, follow_up_id=fu.pk, provider_id=provider.pk)
+            owner = provider.staff.order_by("pk").first() or owner
+        else:
+            assign_follow_up(actor=officer, follow_up_id=fu.pk, user_id=owner.pk)
         if step == 1:
             continue  # assigned
         accept_follow_up(actor=owner, follow_up_id=fu.pk)
@@ -80,3 +86,12 @@ def seed_follow_ups(*, county: Region, seed: int, limit: int = 120) -> int:
                 opened_at=moment - dt.timedelta(days=20), deadline=moment - dt.timedelta(days=5)
             )
     return len(opened)
+
+
+def _provider_for(fu: FollowUp) -> Provider | None:
+    if fu.kind != FollowUpKind.PROVIDER:
+        return None
+    for provider in assignable_providers(fu).filter(staff__isnull=False).distinct():
+        if fu.service_kind in provider.kinds:
+            return provider
+    return None
