@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from tanfang.care.models import FollowUp, FollowUpKind, FollowUpState, ServiceKind
-from tanfang.care.selectors import FollowUpFilters, follow_up_list, get_follow_up_for, is_overdue
+from tanfang.care.selectors import FollowUpFilters, follow_up_list, get_follow_up_for, is_overdue, timeline
 from tanfang.care.services import (
     FollowUpInput,
     accept_follow_up,
@@ -134,16 +134,7 @@ class FollowUpIn(Schema):
 
 def _detail(request: HttpRequest, follow_up_id: int) -> FollowUpDetailOut:
     fu = get_follow_up_for(actor_of(request), follow_up_id)
-    events = [
-        FollowUpEventOut(
-            at=e.at,
-            kind=e.kind,
-            kind_label=str(e.get_kind_display()),
-            actor=(e.actor.display_name or e.actor.username) if e.actor else "",
-            note=e.note,
-        )
-        for e in fu.events.select_related("actor")
-    ]
+    events = [FollowUpEventOut(**vars(step)) for step in timeline(fu)]
     return FollowUpDetailOut(**FollowUpOut.of(fu).dict(), events=events)
 
 

@@ -165,6 +165,11 @@ class FollowUp(RegionOwned):
                 fields=["escalate_at"], name="followup_escalate_idx", condition=models.Q(escalated_at__isnull=True)
             ),
         ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["visit", "rule"], condition=models.Q(visit__isnull=False), name="followup_once_per_visit_rule"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -175,10 +180,8 @@ class FollowUp(RegionOwned):
 
 
 class Finding(models.Model):
-    """A visit's finding that a rule turned into a follow-up (a new one, or one still open for it).
-
-    Unique per (visit, rule): a replayed submission, or the same visit processed twice, opens nothing again.
-    """
+    """A later visit that found again what a live follow-up is about (the first finding is the follow-up's
+    own `visit`). Unique per (visit, rule), like the follow-ups themselves."""
 
     follow_up = models.ForeignKey(FollowUp, on_delete=models.CASCADE, related_name="findings")
     visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="+")

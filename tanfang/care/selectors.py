@@ -8,8 +8,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
-from tanfang.care.models import LIVE_STATES, DeadlinePolicy, FollowUp, FollowUpKind, FollowUpState
+from tanfang.care.models import LIVE_STATES, DeadlinePolicy, FollowUp, FollowUpEvent, FollowUpKind, FollowUpState
 from tanfang.core.errors import NotFound, PermissionDenied
 from tanfang.core.roles import Permission, has_permission
 from tanfang.core.scope import Actor, scope_of
@@ -92,6 +93,40 @@ def follow_up_list(actor: Actor, filters: FollowUpFilters) -> QuerySet[FollowUp]
     if filters.elder_id is not None:
         rows = rows.filter(elder_id=filters.elder_id)
     return rows.order_by("deadline", "id")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a follow-up's timeline, as pages and the API show it."""
+
+    at: dt.datetime
+    kind: str
+    kind_label: str
+    actor: str
+    note: str
+
+
+def timeline(follow_up: FollowUp) -> list[Step]:
+    """The follow-up's steps in order: its opening (the row itself: who opened it, or the visit that
+    found it), then every stored event."""
+    opener = follow_up.opened_by
+    opened = Step(
+        at=follow_up.opened_at,
+        kind=FollowUpEvent.Kind.OPENED,
+        kind_label=str(FollowUpEvent.Kind.OPENED.label),
+        actor=(opener.display_name or opener.username) if opener else "",
+        note=(_("探访发现：%(d)s") % {"d": follow_up.detail}) if follow_up.visit_id else _("手工发起"),
+    )
+    return [opened] + [
+        Step(
+            at=e.at,
+            kind=e.kind,
+            kind_label=str(e.get_kind_display()),
+            actor=(e.actor.display_name or e.actor.username) if e.actor else "",
+            note=e.note,
+        )
+        for e in follow_up.events.select_related("actor")
+    ]
 
 
 def is_overdue(follow_up: FollowUp, moment: dt.datetime | None = None) -> bool:

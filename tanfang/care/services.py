@@ -90,12 +90,17 @@ class VisitFindings:
     cleared: Sequence[str] = ()
 
 
-def open_follow_ups(*, actor: Actor | None, found: Sequence[VisitFindings]) -> list[FollowUp]:
-    """Open the follow-ups these visits' findings call for, inside the caller's transaction.
+def open_follow_ups(
+    *, actor: Actor | None, found: Sequence[VisitFindings], audit_into: list[AuditEvent] | None = None
+) -> list[FollowUp]:
+    """Open the follow-ups these newly stored visits' findings call for, inside the caller's transaction.
 
-    Idempotent per (visit, rule key): a replay opens nothing twice. A finding whose follow-up is still
-    live for the elder attaches to it (a hazard found again moves its re-check) instead of opening
-    another. A home visit that finds a hazard gone finishes its follow-up. Returns the new follow-ups.
+    Once per (visit, rule key), held by a unique constraint. A finding whose follow-up is still live for
+    the elder attaches to it (a `Finding`; a hazard found again moves its re-check) instead of opening
+    another. A home visit that finds a hazard gone finishes its follow-up. The caller queues the elders'
+    due refresh (`submit_records` does, for every visit it stores). The audit events go into
+    `audit_into` when given (the caller stores them with its own, in one statement), else are stored
+    here. Returns the new follow-ups.
     """
     found = [f for f in found if f.openings or f.cleared]
     if not found:
@@ -109,7 +114,6 @@ def open_follow_ups(*, actor: Actor | None, found: Sequence[VisitFindings]) -> l
             elder_id__in=elder_ids, rule__in=keys, state__in=LIVE_STATES
         )
     }
-    done_before = set(Finding.objects.filter(visit_id__in=[f.visit.pk for f in found]).values_list("visit_id", "rule"))
     days = deadline_days({f.elder.region_path for f in found})
     created: list[FollowUp] = []
     refound: list[tuple[FollowUp, Visit]] = []
@@ -118,8 +122,6 @@ def open_follow_ups(*, actor: Actor | None, found: Sequence[VisitFindings]) -> l
     for item in found:
         day = item.visit.day
         for opening in item.openings:
-            if (item.visit.pk, opening.key) in done_before:
-                continue
             existing = live.get((item.elder.pk, opening.key))
             if existing is not None:
                 existing.last_found_on = max(existing.last_found_on or day, day)
@@ -150,21 +152,17 @@ def open_follow_ups(*, actor: Actor | None, found: Sequence[VisitFindings]) -> l
             )
             live[(item.elder.pk, opening.key)] = follow_up
             created.append(follow_up)
-            new_findings.append((follow_up, item.visit))
         if item.visit.method == "home":
             for key in item.cleared:
                 existing = live.get((item.elder.pk, key))
                 if existing is not None and existing.pk is not None and existing.recheck_by is not None:
                     cleared.append((existing, item.visit))
     FollowUp.objects.bulk_create(created)
-    Finding.objects.bulk_create(
-        [Finding(follow_up=fu, visit=visit, rule=fu.rule, found_on=visit.day) for fu, visit in new_findings],
-        ignore_conflicts=True,
-    )
-    events = [
-        _event(fu, FollowUpEvent.Kind.OPENED, actor, at, _("探访发现：%(d)s") % {"d": fu.detail} if fu.detail else "")
-        for fu in created
-    ]
+    if new_findings:
+        Finding.objects.bulk_create(
+            [Finding(follow_up=fu, visit=visit, rule=fu.rule, found_on=visit.day) for fu, visit in new_findings]
+        )
+    events: list[FollowUpEvent] = []  # the opening itself is the follow-up's own row (selectors.timeline)
     audits: list[AuditEvent] = [
         new_event(
             actor=actor,
@@ -174,8 +172,9 @@ def open_follow_ups(*, actor: Actor | None, found: Sequence[VisitFindings]) -> l
         )
         for fu in created
     ]
+    if refound:
+        FollowUp.objects.bulk_update({fu.pk: fu for fu, _visit in refound}.values(), ["last_found_on", "recheck_by"])
     for fu, visit in refound:
-        fu.save(update_fields=["last_found_on", "recheck_by"])
         events.append(
             _event(fu, FollowUpEvent.Kind.FOUND_AGAIN, actor, at, _("%(day)s 探访再次发现") % {"day": visit.day})
         )
@@ -189,12 +188,12 @@ def open_follow_ups(*, actor: Actor | None, found: Sequence[VisitFindings]) -> l
                 actor=actor, action=Action.FOLLOW_UP_DONE, subject=fu, details={"visit": visit.pk, "recheck": True}
             )
         )
-    FollowUpEvent.objects.bulk_create(events)
-    record_events(audits)
-    if any(fu.recheck_by for fu in created) or refound or cleared:
-        queue_due_refresh(
-            elder_ids={fu.elder_id for fu in created if fu.recheck_by} | {fu.elder_id for fu, _v in refound + cleared}
-        )
+    if events:
+        FollowUpEvent.objects.bulk_create(events)
+    if audit_into is not None:
+        audit_into.extend(audits)
+    else:
+        record_events(audits)
     return created
 
 
@@ -273,9 +272,6 @@ def open_follow_up(*, actor: Actor, elder_id: int, data: FollowUpInput) -> Follo
             deadline=deadline,
             remind_at=remind_at,
             escalate_at=escalate_at,
-        )
-        FollowUpEvent.objects.create(
-            follow_up=fu, kind=FollowUpEvent.Kind.OPENED, actor_id=actor.pk, at=at, note=_("手工发起")
         )
         record_event(
             actor=actor, action=Action.FOLLOW_UP_OPENED, subject=fu, details={"kind": fu.kind, "by_hand": True}

@@ -19,6 +19,7 @@ from tanfang.care.selectors import (
     get_follow_up_for,
     is_overdue,
     is_owner,
+    timeline,
 )
 from tanfang.care.services import (
     FollowUpInput,
@@ -95,7 +96,7 @@ def _detail_context(request: HttpRequest, follow_up_id: int) -> dict[str, object
     return {
         "fu": fu,
         "overdue": is_overdue(fu),
-        "events": fu.events.select_related("actor"),
+        "events": timeline(fu),
         "findings": fu.findings.select_related("visit").order_by("found_on"),
         "care_services": fu.care_services.order_by("number"),
         "may_assign": manages,

@@ -21,6 +21,7 @@ from tanfang.care.services import (
 )
 from tanfang.core.roles import Role
 from tanfang.core.time import now
+from tanfang.elders.due_queue import queue_due_refresh
 from tanfang.records.models import VisitRecord
 from tanfang.records.services import findings_of
 from tanfang.regions.models import Region
@@ -48,6 +49,7 @@ def seed_follow_ups(*, county: Region, seed: int, limit: int = 120) -> int:
             actor=None,
             found=[findings_of(r.visit, r.visit.elder, r.template, r.answers) for r in records],
         )
+        queue_due_refresh(elder_ids=[fu.elder_id for fu in opened if fu.recheck_by])
     if officer is None:
         return len(opened)
     visitors = {

@@ -552,8 +552,12 @@ def _write(actor: Actor, ready: list[_Ready]) -> list[_Outcome]:
         )
         outcomes.append(_Outcome(item.index, Submitted(data.client_id, visit=visit, created=True)))
     VisitRecord.objects.bulk_create(records)
+    open_follow_ups(
+        actor=actor,
+        found=[_findings(visit, item) for visit, item in zip(visits, ready, strict=True)],
+        audit_into=events,
+    )
     record_events(events)
-    open_follow_ups(actor=actor, found=[_findings(visit, item) for visit, item in zip(visits, ready, strict=True)])
     return outcomes
 
 

@@ -9,6 +9,7 @@ import time_machine
 
 from tanfang.audit.models import AuditEvent
 from tanfang.care.models import DeadlinePolicy, FollowUp, FollowUpEvent, FollowUpKind, FollowUpState, Provider
+from tanfang.care.selectors import timeline
 from tanfang.care.services import (
     FollowUpInput,
     accept_follow_up,
@@ -81,7 +82,7 @@ def test_the_whole_way_to_done_is_timed_audited_and_told(paired):
     # then it is done, each step is in its timeline and the audit log, and the visitor was told
     fu.refresh_from_db()
     assert fu.state == FollowUpState.DONE
-    assert list(fu.events.values_list("kind", flat=True)) == ["opened", "assigned", "accepted", "done"]
+    assert [s.kind for s in timeline(fu)] == ["opened", "assigned", "accepted", "done"]
     actions = set(AuditEvent.objects.filter(subject_id=str(fu.pk)).values_list("action", flat=True))
     assert {"follow_up.opened", "follow_up.assigned", "follow_up.accepted", "follow_up.done"} <= actions
     message = InboxMessage.objects.get(user=paired.user)
