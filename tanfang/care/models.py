@@ -181,7 +181,7 @@ class FollowUp(RegionOwned):
 
 class Finding(models.Model):
     """A later visit that found again what a live follow-up is about (the first finding is the follow-up's
-    own `visit`). Unique per (visit, rule), like the follow-ups themselves."""
+    own `visit`): a step of its timeline. Unique per (visit, rule), like the follow-ups themselves."""
 
     follow_up = models.ForeignKey(FollowUp, on_delete=models.CASCADE, related_name="findings")
     visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="+")

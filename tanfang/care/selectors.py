@@ -117,7 +117,7 @@ def timeline(follow_up: FollowUp) -> list[Step]:
         actor=(opener.display_name or opener.username) if opener else "",
         note=(_("探访发现：%(d)s") % {"d": follow_up.detail}) if follow_up.visit_id else _("手工发起"),
     )
-    return [opened] + [
+    steps = [
         Step(
             at=e.at,
             kind=e.kind,
@@ -127,6 +127,18 @@ def timeline(follow_up: FollowUp) -> list[Step]:
         )
         for e in follow_up.events.select_related("actor")
     ]
+    again = FollowUpEvent.Kind.FOUND_AGAIN
+    steps += [
+        Step(
+            at=f.visit.occurred_at,
+            kind=again,
+            kind_label=str(again.label),
+            actor=f.visit.visitor.name if f.visit.visitor else "",
+            note=_("%(day)s 探访再次发现") % {"day": f.found_on},
+        )
+        for f in follow_up.findings.select_related("visit", "visit__visitor")
+    ]
+    return [opened, *sorted(steps, key=lambda s: s.at)]
 
 
 def is_overdue(follow_up: FollowUp, moment: dt.datetime | None = None) -> bool:

@@ -114,7 +114,7 @@ def open_follow_ups(
             elder_id__in=elder_ids, rule__in=keys, state__in=LIVE_STATES
         )
     }
-    days = deadline_days({f.elder.region_path for f in found})
+    days: dict[str, dict[str, int]] | None = None
     created: list[FollowUp] = []
     refound: list[tuple[FollowUp, Visit]] = []
     cleared: list[tuple[FollowUp, Visit]] = []
@@ -124,12 +124,14 @@ def open_follow_ups(
         for opening in item.openings:
             existing = live.get((item.elder.pk, opening.key))
             if existing is not None:
-                existing.last_found_on = max(existing.last_found_on or day, day)
-                if opening.recheck_days:
+                if opening.recheck_days:  # a hazard still there: its re-check counts from this visit
+                    existing.last_found_on = max(existing.last_found_on or day, day)
                     existing.recheck_by = existing.last_found_on + dt.timedelta(days=opening.recheck_days)
-                refound.append((existing, item.visit))
+                    refound.append((existing, item.visit))
                 new_findings.append((existing, item.visit))
                 continue
+            if days is None:  # looked up only when something is opened
+                days = deadline_days({f.elder.region_path for f in found})
             deadline = deadline_of(at, days[item.elder.region_path][opening.kind])
             remind_at, escalate_at = _timers(at, deadline)
             follow_up = FollowUp(
@@ -172,12 +174,8 @@ def open_follow_ups(
         )
         for fu in created
     ]
-    if refound:
+    if refound:  # seen again is the Finding itself in the timeline; a hazard also moves its re-check
         FollowUp.objects.bulk_update({fu.pk: fu for fu, _visit in refound}.values(), ["last_found_on", "recheck_by"])
-    for fu, visit in refound:
-        events.append(
-            _event(fu, FollowUpEvent.Kind.FOUND_AGAIN, actor, at, _("%(day)s 探访再次发现") % {"day": visit.day})
-        )
     for fu, visit in cleared:
         fu.state, fu.done_at, fu.recheck_by = FollowUpState.DONE, at, None
         fu.save(update_fields=["state", "done_at", "recheck_by"])

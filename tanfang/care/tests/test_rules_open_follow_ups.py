@@ -141,7 +141,7 @@ def test_finding_a_hazard_again_moves_its_recheck_instead_of_opening_another(pai
     follow_up = FollowUp.objects.get()
     assert follow_up.findings.count() == 1
     assert follow_up.recheck_by == dt.date(2026, 12, 18)
-    assert follow_up.events.filter(kind=FollowUpEvent.Kind.FOUND_AGAIN).count() == 1
+    assert [s.kind for s in timeline(follow_up)] == [FollowUpEvent.Kind.OPENED, FollowUpEvent.Kind.FOUND_AGAIN]
 
 
 @time_machine.travel(MID_MONTH, tick=True)
@@ -269,3 +269,21 @@ def test_the_hazard_recheck_reaches_the_work_list_through_the_one_definition(pai
     # then the elder owes a hazard re-check by 18 December, among its obligations
     due = ElderDue.objects.get(elder=paired.elder)
     assert ["2026-12-18", "hazard_recheck", "用电存在安全隐患：提醒整改并复查"] in due.obligations
+
+
+@time_machine.travel(MID_MONTH, tick=True)
+def test_an_illness_found_again_is_a_step_of_the_same_referral(paired):
+    # given a family-doctor referral opened on the 10th and still live
+    first = record_input(
+        answers=QUIET | {"illness": {"option": "serious", "text": "脑梗"}}, occurred_at=MID_MONTH - dt.timedelta(days=8)
+    )
+    submit_record(actor=paired.user, elder=paired.elder, data=first)
+
+    # when the next visit finds the illness serious again
+    again = record_input(answers=QUIET | {"illness": {"option": "serious", "text": "脑梗"}})
+    visit, _ = submit_record(actor=paired.user, elder=paired.elder, data=again)
+
+    # then nothing new is opened: the referral shows the second finding in its timeline
+    follow_up = FollowUp.objects.get()
+    assert [f.visit_id for f in follow_up.findings.all()] == [visit.pk]
+    assert [s.kind for s in timeline(follow_up)] == ["opened", "found_again"]
