@@ -119,3 +119,19 @@ def test_a_visit_rejected_on_review_reaches_the_visitors_inbox(new_context, visi
     # and the follow-up the visit opened was cancelled with the reason
     follow_up = FollowUp.objects.get()
     assert follow_up.state == FollowUpState.CLOSED and follow_up.outcome == "cancelled"
+
+
+def test_a_county_officer_sets_the_days_a_kind_of_follow_up_has(new_context, officer_wuzhi) -> None:
+    page = new_context(viewport=PHONE).new_page()
+    log_in(page, "officer_wuzhi")
+    click_nav(page, "跟进事项")
+    with page.expect_navigation():
+        page.get_by_test_id("deadlines-link").click()
+    expect(page.get_by_test_id("days-doctor")).to_have_text("7")
+
+    page.get_by_label("家庭医生转介").fill("3")
+    with page.expect_navigation():
+        page.get_by_test_id("deadlines-save").click()
+
+    expect(page.get_by_test_id("days-doctor")).to_have_text("3")
+    screenshot(page, "phone-follow-up-deadlines")

@@ -15,6 +15,7 @@ from tanfang.core.errors import NotFound, PermissionDenied
 from tanfang.core.roles import Permission, has_permission
 from tanfang.core.scope import Actor, scope_of
 from tanfang.core.time import now
+from tanfang.regions.models import Region
 from tanfang.regions.paths import path_prefixes
 
 # Days a follow-up of each kind has unless a region's policy says otherwise.
@@ -160,6 +161,37 @@ def deadline_days(region_paths: Iterable[str]) -> dict[str, dict[str, int]]:
         for prefix in sorted(path_prefixes(path), key=len):  # nearer regions override
             days_by_kind.update(policies.get(prefix, {}))
         result[path] = days_by_kind
+    return result
+
+
+@dataclass(frozen=True)
+class KindDeadline:
+    kind: str
+    label: str
+    days: int  # in force here
+    own: int | None  # set on this region itself
+    source: str  # where the days in force come from: a region's name, or "" for the default
+
+
+def deadlines_of(region: Region) -> list[KindDeadline]:
+    """Each kind's days in a region, with where they come from (the region itself, one above, the default)."""
+    rows = DeadlinePolicy.objects.filter(region_path__in=path_prefixes(region.path)).select_related("region")
+    by_kind: dict[str, list[DeadlinePolicy]] = defaultdict(list)
+    for row in rows:
+        by_kind[row.kind].append(row)
+    result = []
+    for kind, label in FollowUpKind.choices:
+        nearest = max(by_kind.get(kind, []), key=lambda r: len(r.region_path), default=None)
+        own = next((r.days for r in by_kind.get(kind, []) if r.region_id == region.pk), None)
+        result.append(
+            KindDeadline(
+                kind=kind,
+                label=str(label),
+                days=nearest.days if nearest else DEFAULT_DAYS[kind],
+                own=own,
+                source=nearest.region.name if nearest else "",
+            )
+        )
     return result
 
 

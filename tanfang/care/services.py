@@ -24,6 +24,7 @@ from tanfang.audit.models import AuditEvent
 from tanfang.audit.services import new_event, record_event, record_events
 from tanfang.care.models import (
     LIVE_STATES,
+    DeadlinePolicy,
     Finding,
     FollowUp,
     FollowUpEvent,
@@ -43,8 +44,9 @@ from tanfang.elders.due_queue import queue_due_refresh
 from tanfang.elders.models import Elder
 from tanfang.elders.selectors import get_elder_for
 from tanfang.notifications.services import tell_user
+from tanfang.regions.models import Region
 from tanfang.regions.paths import code_at, path_prefixes
-from tanfang.regions.scoping import require_permission
+from tanfang.regions.scoping import get_region_for, require_permission
 from tanfang.visits.models import Visit
 
 REMIND_BEFORE = dt.timedelta(days=1)
@@ -521,3 +523,39 @@ def sweep_follow_ups(moment: dt.datetime | None = None) -> tuple[int, int]:
             record_event(actor=None, action=Action.FOLLOW_UP_ESCALATED, subject=fu, details={"told": officers})
         escalated = len(late)
     return reminded, escalated
+
+
+# --- deadlines by region ------------------------------------------------------------------------
+
+MAX_DEADLINE_DAYS = 365
+
+
+def set_deadline_policy(*, actor: Actor, region_code: str, days: dict[str, int | None]) -> Region:
+    """Set how many days each kind of follow-up has in a region and below it; None hands a kind back to
+    the region above. Applies to follow-ups opened from now on. Audited with the old and new values."""
+    require_permission(actor, Permission.MANAGE_FOLLOW_UPS)
+    region = get_region_for(actor, region_code)
+    errors = [
+        FieldError(kind, _("办理时限应为1到%(n)s天") % {"n": MAX_DEADLINE_DAYS})
+        for kind, value in days.items()
+        if value is not None and not 1 <= value <= MAX_DEADLINE_DAYS
+    ]
+    errors += [FieldError(kind, _("跟进类别无效")) for kind in days if kind not in FollowUpKind.values]
+    if errors:
+        raise ValidationFailed(errors=errors)
+    with transaction.atomic():
+        before = dict(DeadlinePolicy.objects.filter(region=region).values_list("kind", "days"))
+        changes: dict[str, dict[str, int | None]] = {}
+        for kind, value in days.items():
+            if before.get(kind) == value:
+                continue
+            changes[kind] = {"old": before.get(kind), "new": value}
+            if value is None:
+                DeadlinePolicy.objects.filter(region=region, kind=kind).delete()
+            else:
+                DeadlinePolicy.objects.update_or_create(
+                    region=region, kind=kind, defaults={"days": value, "region_path": region.path}
+                )
+        if changes:
+            record_event(actor=actor, action=Action.DEADLINE_POLICY_CHANGED, subject=region, changes=changes)
+    return region

@@ -13,5 +13,7 @@ urlpatterns = [
     path("follow-ups/<id:follow_up_id>/close/", views.close_view, name="close"),
     path("follow-ups/<id:follow_up_id>/chase/", views.chase_view, name="chase"),
     path("elders/<id:elder_id>/follow-ups/new/", views.open_view, name="open"),
+    path("deadlines/", views.deadlines_home, name="deadlines_home"),
+    path("deadlines/<str:code>/", views.deadlines_view, name="deadlines"),
     *urls_services.urlpatterns,
 ]

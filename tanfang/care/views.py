@@ -8,6 +8,7 @@ from typing import cast
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -15,6 +16,7 @@ from tanfang.accounts.models import User
 from tanfang.care.models import FollowUpKind, FollowUpState, Outcome, ServiceKind
 from tanfang.care.selectors import (
     FollowUpFilters,
+    deadlines_of,
     follow_up_list,
     get_follow_up_for,
     is_overdue,
@@ -31,13 +33,14 @@ from tanfang.care.services import (
     close_follow_up,
     complete_follow_up,
     open_follow_up,
+    set_deadline_policy,
 )
-from tanfang.core.errors import ValidationFailed
+from tanfang.core.errors import NotFound, ValidationFailed
 from tanfang.core.paging import page_number, page_of, query_without_page
 from tanfang.core.roles import Permission, has_permission
 from tanfang.core.time import now
 from tanfang.elders.selectors import get_elder_for
-from tanfang.regions.scoping import get_region_for, require_permission
+from tanfang.regions.scoping import get_region_for, require_permission, top_regions_for
 
 STATE_FILTERS = [
     ("live", _("未办结")),
@@ -84,6 +87,8 @@ def follow_up_list_view(request: HttpRequest) -> HttpResponse:
             "states": STATE_FILTERS,
             "kinds": FollowUpKind.choices,
             "may_see_region": may_see_region,
+            "can_chase": has_permission(actor.role, Permission.CHASE),
+            "here": request.get_full_path(),
         },
     )
 
@@ -181,6 +186,16 @@ def close_view(request: HttpRequest, follow_up_id: int) -> HttpResponse:
 
 @require_POST
 def chase_view(request: HttpRequest, follow_up_id: int) -> HttpResponse:
+    """催办 from the follow-up's page, or from the list (back to the list, with its filters)."""
+    back = request.POST.get("next", "")
+    if back.startswith("/care/follow-ups/") and url_has_allowed_host_and_scheme(back, allowed_hosts=None):
+        try:
+            chase_follow_up(actor=_user(request), follow_up_id=follow_up_id)
+        except ValidationFailed as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("已催办"))
+        return redirect(back)
     return _act(
         request, follow_up_id, _("已催办"), lambda: chase_follow_up(actor=_user(request), follow_up_id=follow_up_id)
     )
@@ -214,3 +229,47 @@ def open_view(request: HttpRequest, elder_id: int) -> HttpResponse:
         },
         status=422 if errors else 200,
     )
+
+
+def deadlines_view(request: HttpRequest, code: str) -> HttpResponse:
+    """How many days each kind of follow-up has in a region; officers who manage follow-ups change them."""
+    actor = _user(request)
+    require_permission(actor, Permission.VIEW_ELDERS)
+    region = get_region_for(actor, code)
+    may_change = has_permission(actor.role, Permission.MANAGE_FOLLOW_UPS)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        require_permission(actor, Permission.MANAGE_FOLLOW_UPS)
+        days: dict[str, int | None] = {}
+        for kind in FollowUpKind.values:
+            raw = request.POST.get(kind, "").strip()
+            if raw == "":
+                days[kind] = None
+            elif raw.isdigit() and len(raw) < 5:
+                days[kind] = int(raw)
+            else:
+                errors[kind] = _("请填写天数（整数），留空则沿用上级")
+        if not errors:
+            try:
+                set_deadline_policy(actor=actor, region_code=region.code, days=days)
+            except ValidationFailed as error:
+                errors = {e.field: e.message for e in error.errors}
+            else:
+                messages.success(request, _("已保存办理时限"))
+                return redirect("care:deadlines", region.code)
+    return render(
+        request,
+        "care/deadlines.html",
+        {"region": region, "rows": deadlines_of(region), "may_change": may_change, "errors": errors},
+        status=422 if errors else 200,
+    )
+
+
+def deadlines_home(request: HttpRequest) -> HttpResponse:
+    """The deadlines of the actor's own top region."""
+    actor = _user(request)
+    require_permission(actor, Permission.VIEW_ELDERS)
+    top = top_regions_for(actor).first()
+    if top is None:
+        raise NotFound()
+    return redirect("care:deadlines", top.code)

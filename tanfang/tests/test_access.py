@@ -324,6 +324,8 @@ RECORD_CASES = [
     RecordCase("care:done", "post", lambda n: f"/care/follow-ups/{n['follow_up']}/done/", {"note": "已办"}),
     RecordCase("care:close", "post", lambda n: f"/care/follow-ups/{n['follow_up']}/close/", {"outcome": "resolved"}),
     RecordCase("care:chase", "post", lambda n: f"/care/follow-ups/{n['follow_up']}/chase/"),
+    RecordCase("care:deadlines", "get", lambda n: f"/care/deadlines/{n['region']}/"),
+    RecordCase("care:deadlines", "post", lambda n: f"/care/deadlines/{n['region']}/", {"supporters": "10"}),
     RecordCase("care:open", "get", lambda n: f"/care/elders/{n['elder']}/follow-ups/new/"),
     RecordCase(
         "care:open", "post", lambda n: f"/care/elders/{n['elder']}/follow-ups/new/", {"kind": "other", "title": "看望"}
@@ -597,6 +599,7 @@ OTHER_ROUTES = {
     "api-1:list_form_templates",  # the forms themselves: no one's data
     "api-1:create_visits",  # names elders in its body: test_a_batch_for_another_countys_elder_is_refused_as_missing
     "api-1:create_follow_up",  # names the elder in its body: care/tests/test_follow_up_api.py
+    "care:deadlines_home",  # the user's own top region: a redirect to care:deadlines
     "care:provider_new",  # names a region: care/tests/test_providers.py (another county's area is refused)
 }
 

@@ -100,6 +100,7 @@ IN_SCOPE_BODIES: dict[tuple[str, str], Any] = {
     # the follow-up of 建设社区's elder is the village worker's: reassigned to it, accepted by it
     ("care:assign", "post"): lambda n: {"owner": f"user:{n['user']}"},
     ("api-1:assign_endpoint", "post"): lambda n: {"user_id": n["user"]},
+    ("care:deadlines", "post"): {"supporters": "10"},
     ("api-1:create_follow_up", "post"): lambda n: {"elder_id": n["elder"], "kind": "other", "title": "看望"},
     # the village worker of 建设社区 on duty for its township, 木城街道
     ("alerts:duty", "post"): lambda n: {
