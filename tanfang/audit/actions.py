@@ -50,6 +50,7 @@ class Action(models.TextChoices):
     PAIRING_STARTED = "pairing.started", _("结对")
     PAIRING_ENDED = "pairing.ended", _("结束结对")
     VISITOR_CHASED = "visitor.chased", _("催办探访")
+    TOWNSHIP_CHASED = "township.chased", _("催办乡镇（街道）")
     VISITOR_HANDED_OVER = "visitor.handed_over", _("移交结对老人")
     VISIT_RECORDED = "visit.recorded", _("记录探访")
     VISIT_REVIEWED = "visit.reviewed", _("审核探访记录")

@@ -13,5 +13,6 @@ urlpatterns = [
     path("schedule/<str:code>/recompute/", views.recompute_view, name="recompute"),
     path("schedule/<str:code>/policy/", views.policy_view, name="policy"),
     path("schedule/<str:code>/weather/", views.weather_view, name="weather"),
+    path("schedule/<str:code>/chase/", views.chase_township_view, name="chase_township"),
     path("schedule/jobs/<id:job_id>/", views.job_view, name="job"),
 ]

@@ -19,6 +19,7 @@ from tanfang.core.scope import actor_of
 from tanfang.core.time import local_today
 from tanfang.core.xlsx import CONTENT_TYPE
 from tanfang.regions.scoping import require_permission, top_regions_for
+from tanfang.schedule.chasing import chase_township, may_chase_township
 from tanfang.schedule.exports import METHOD_LABELS, export_region_list
 from tanfang.schedule.forms import PolicyForm, WeatherForm
 from tanfang.schedule.selectors import (
@@ -108,8 +109,25 @@ def region_view(request: HttpRequest, code: str) -> HttpResponse:
             "can_recompute": has_permission(actor.role, Permission.MANAGE_VISITORS),
             "can_export": has_permission(actor.role, Permission.EXPORT_ELDERS),
             "can_chase": has_permission(actor.role, Permission.CHASE),
+            "can_chase_township": may_chase_township(actor, region),
         },
     )
+
+
+@require_POST
+def chase_township_view(request: HttpRequest, code: str) -> HttpResponse:
+    """催办 a township from its not-visited list: its officers are told how many elders are left."""
+    try:
+        chased = chase_township(actor=actor_of(request), code=code)
+    except ValidationFailed as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            _("已催办%(township)s（%(n)s位老人未探访，通知%(told)s人）")
+            % {"township": chased.township.name, "n": chased.not_visited, "told": chased.told},
+        )
+    return redirect("schedule:region", code=code)
 
 
 def export_view(request: HttpRequest, code: str, kind: str) -> HttpResponse:

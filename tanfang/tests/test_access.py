@@ -324,6 +324,7 @@ RECORD_CASES = [
     RecordCase("care:done", "post", lambda n: f"/care/follow-ups/{n['follow_up']}/done/", {"note": "已办"}),
     RecordCase("care:close", "post", lambda n: f"/care/follow-ups/{n['follow_up']}/close/", {"outcome": "resolved"}),
     RecordCase("care:chase", "post", lambda n: f"/care/follow-ups/{n['follow_up']}/chase/"),
+    RecordCase("schedule:chase_township", "post", lambda n: f"/schedule/{n['township']}/chase/"),
     RecordCase("care:deadlines", "get", lambda n: f"/care/deadlines/{n['region']}/"),
     RecordCase("care:deadlines", "post", lambda n: f"/care/deadlines/{n['region']}/", {"supporters": "10"}),
     RecordCase("care:open", "get", lambda n: f"/care/elders/{n['elder']}/follow-ups/new/"),
