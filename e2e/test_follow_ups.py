@@ -135,3 +135,22 @@ def test_a_county_officer_sets_the_days_a_kind_of_follow_up_has(new_context, off
 
     expect(page.get_by_test_id("days-doctor")).to_have_text("3")
     screenshot(page, "phone-follow-up-deadlines")
+
+
+def test_the_county_chases_a_township_from_its_not_visited_list(new_context, tree, officer_wuzhi) -> None:
+    # Given an elder of 木城街道 not visited this month, and the township's officer
+    make_elder(officer_wuzhi, "王老汉", JIANSHE, sequence=7, registered_on=dt.date(2025, 3, 1))
+    township_officer = make_user("officer_mucheng", Role.TOWNSHIP_OFFICER, [tree.mucheng], display_name="木城街道办")
+
+    # When the county officer opens the township's progress and chases it
+    page = new_context(viewport={"width": 1280, "height": 800}).new_page()
+    log_in(page, "officer_wuzhi")
+    click_nav(page, "探访进度")
+    with page.expect_navigation():
+        page.get_by_role("link", name=tree.mucheng.name).first.click()
+    with page.expect_navigation():
+        page.get_by_test_id("chase-township").click()
+
+    # Then the page says so, and the township officer finds it in the inbox
+    expect(page.locator("main")).to_contain_text("已催办")
+    assert township_officer.inbox.filter(body__contains="1位老人未探访").exists()
