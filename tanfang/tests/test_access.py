@@ -319,7 +319,7 @@ RECORD_CASES = [
     RecordCase("visitors:call", "get", lambda n: f"/visitors/{n['visitor']}/call/"),
     RecordCase("visitors:chase", "post", lambda n: f"/visitors/elders/{n['elder']}/chase/"),
     RecordCase("care:detail", "get", lambda n: f"/care/follow-ups/{n['follow_up']}/"),
-    RecordCase("care:assign", "post", lambda n: f"/care/follow-ups/{n['follow_up']}/assign/", {"owner": "user:1"}),
+    RecordCase("care:assign", "post", lambda n: f"/care/follow-ups/{n['follow_up']}/assign/", {"owner": "user:USER"}),
     RecordCase("care:accept", "post", lambda n: f"/care/follow-ups/{n['follow_up']}/accept/"),
     RecordCase("care:done", "post", lambda n: f"/care/follow-ups/{n['follow_up']}/done/", {"note": "已办"}),
     RecordCase("care:close", "post", lambda n: f"/care/follow-ups/{n['follow_up']}/close/", {"outcome": "resolved"}),
@@ -333,7 +333,7 @@ RECORD_CASES = [
     ),
     RecordCase("api-1:get_follow_up", "get", lambda n: f"/api/v1/follow-ups/{n['follow_up']}"),
     RecordCase(
-        "api-1:assign_endpoint", "post", lambda n: f"/api/v1/follow-ups/{n['follow_up']}/assign", {"user_id": 1}
+        "api-1:assign_endpoint", "post", lambda n: f"/api/v1/follow-ups/{n['follow_up']}/assign", {"user_id": "USER"}
     ),
     RecordCase("api-1:accept_endpoint", "post", lambda n: f"/api/v1/follow-ups/{n['follow_up']}/accept"),
     RecordCase("api-1:done_endpoint", "post", lambda n: f"/api/v1/follow-ups/{n['follow_up']}/done", {"note": "已办"}),
@@ -415,10 +415,16 @@ RECORD_CASES = [
 ]
 
 
+def _with_user(value: object, names: dict[str, object]) -> object:
+    """ "user:USER" in a form body: the village worker's account of the records."""
+    return value.replace("USER", str(names.get("user"))) if isinstance(value, str) else value
+
+
 def _call(client: Client, case: RecordCase, names: dict[str, object]) -> Any:
     url = case.url(names)
+    stand_ins = {"ELDER": names.get("elder"), "VISITOR": names.get("visitor"), "USER": names.get("user")}
     body = {
-        k: names.get("elder") if v == "ELDER" else names.get("visitor") if v == "VISITOR" else v
+        k: stand_ins[v] if isinstance(v, str) and v in stand_ins else _with_user(v, names)
         for k, v in (case.body or {}).items()
     }
     case = RecordCase(case.route_name, case.method, case.url, body or None)
