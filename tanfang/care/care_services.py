@@ -18,8 +18,6 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-import io
-import re
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -29,13 +27,13 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q, QuerySet
 from django.utils.translation import gettext as _
-from PIL import Image, UnidentifiedImageError
 
 from tanfang.audit.actions import Action
 from tanfang.audit.services import record_event
 from tanfang.care.models import LIVE_STATES, CareService, FollowUp, FollowUpState, Provider, Satisfaction
 from tanfang.care.selectors import follow_ups_visible_to
 from tanfang.care.services import complete_follow_up
+from tanfang.core import images
 from tanfang.core.errors import FieldError, NotFound, ValidationFailed
 from tanfang.core.roles import Permission, has_permission
 from tanfang.core.scope import Actor, scope_of
@@ -48,9 +46,7 @@ from tanfang.visits.models import Outcome, Visit
 
 SIGNATURE_MAX_BYTES = 512 * 1024
 SEAL_MAX_BYTES = 2 * 1024 * 1024
-IMAGE_FORMATS = frozenset({"PNG", "JPEG"})
-MAX_PIXELS = 16_000_000
-DATA_URL = re.compile(r"^data:image/[a-z0-9.+-]+;base64,", re.IGNORECASE)
+IMAGE_FORMATS = {"PNG", "JPEG"}
 STATE_NAMES = dict(FollowUpState.choices)
 
 
@@ -225,7 +221,7 @@ def care_services_since_visits_unscoped(visits: Sequence[Visit]) -> dict[int, li
 def decode_image(value: str, *, field: str, limit: int) -> bytes:
     """The bytes of a data URL ("data:image/png;base64,…") or plain base64; ValidationFailed naming the
     field when it is not base64 or is larger than `limit`."""
-    text = DATA_URL.sub("", value.strip(), count=1)
+    text = images.DATA_URL.sub("", value.strip(), count=1)
     if len(text) * 3 // 4 > limit + 3:
         raise ValidationFailed(errors=[FieldError(field, _too_large(field, limit))])
     try:
@@ -245,22 +241,15 @@ def _too_large(field: str, limit: int) -> str:
 
 
 def _image_error(content: bytes, *, field: str, limit: int) -> str | None:
-    """Why these bytes are not a PNG or JPEG image we take (None when they are): checked with Pillow,
+    """Why these bytes are not a PNG or JPEG image we take (None when they are), by `core.images`:
     headers and pixels both, so a file cut off in transfer is refused too."""
     if len(content) > limit:
         return _too_large(field, limit)
-    bad = _("%(what)s不是有效的PNG或JPEG图片") % {"what": _what(field)}
     try:
-        with Image.open(io.BytesIO(content)) as image:
-            if image.width * image.height > MAX_PIXELS:
-                return _("%(what)s像素过多") % {"what": _what(field)}
-            kind = (image.format or "").upper()
-            image.verify()
-        with Image.open(io.BytesIO(content)) as image:
-            image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        return bad
-    return None if kind in IMAGE_FORMATS else bad
+        images.check_image(content, limit=limit, formats=IMAGE_FORMATS)
+    except images.BadImage:
+        return _("%(what)s不是有效的PNG或JPEG图片") % {"what": _what(field)}
+    return None
 
 
 # --- recording ---------------------------------------------------------------------------------

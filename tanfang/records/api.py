@@ -13,6 +13,7 @@ from pydantic import ConfigDict
 from pydantic import ValidationError as PydanticError
 
 from tanfang.accounts.models import User
+from tanfang.core import images
 from tanfang.core.api_errors import field_errors
 from tanfang.core.api_params import (
     NOT_BLANK,
@@ -31,7 +32,7 @@ from tanfang.core.errors import DomainError, FieldError, NotFound, ValidationFai
 from tanfang.core.paging import page_of
 from tanfang.elders.api import ElderPatch
 from tanfang.elders.models import Elder
-from tanfang.records import images, printing
+from tanfang.records import printing
 from tanfang.records.formdefs import describe
 from tanfang.records.models import ReviewState, VisitRecord
 from tanfang.records.selectors import (

@@ -29,6 +29,7 @@ from tanfang.audit.services import new_event, record_event, record_events
 from tanfang.care import rules as follow_up_rules
 from tanfang.care.rules import Rule, evaluate
 from tanfang.care.services import VisitFindings, cancel_for_rejected_visit, open_follow_ups
+from tanfang.core import images
 from tanfang.core.errors import DomainError, FieldError, NotFound, PermissionDenied, ValidationFailed
 from tanfang.core.generations import Cached, bump
 from tanfang.core.roles import Permission, has_permission
@@ -38,7 +39,7 @@ from tanfang.elders.due_queue import queue_due_refresh
 from tanfang.elders.models import Elder
 from tanfang.elders.services import correct_from_visit
 from tanfang.notifications.services import notify_user
-from tanfang.records import images, verification
+from tanfang.records import verification
 from tanfang.records.formdefs import TemplateInvalid, check_answers, describe, parse_definition
 from tanfang.records.models import FormTemplate, ReviewState, VisitPhoto, VisitRecord
 from tanfang.regions.models import Region

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tanfang.accounts.models import User
+from tanfang.core import images
 from tanfang.core.errors import DomainError, FieldError, NotFound, PermissionDenied, ValidationFailed
 from tanfang.core.id_numbers import Sex
 from tanfang.core.paging import page_number, page_of
@@ -26,7 +27,7 @@ from tanfang.elders.inputs import AssistanceInput, ContactInput, MemberInput
 from tanfang.elders.models import Elder, HelpingUnit
 from tanfang.elders.personal_data import may_reveal
 from tanfang.elders.services import assistance_inputs, contact_inputs, household_inputs
-from tanfang.records import images, printing
+from tanfang.records import printing
 from tanfang.records.formdefs import describe
 from tanfang.records.models import ReviewState
 from tanfang.records.selectors import (
