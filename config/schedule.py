@@ -11,6 +11,12 @@ BEAT_SCHEDULE = {
         "task": "tanfang.schedule.tasks.nightly_recompute_task",
         "schedule": crontab(hour=0, minute=20),  # Asia/Shanghai (CELERY_TIMEZONE)
     },
+    # Months whose grace days are over are closed and their figures frozen (schedule.closing), after
+    # the nightly recompute has counted the last follow-up deadlines.
+    "close-months": {
+        "task": "tanfang.schedule.tasks.close_months_task",
+        "schedule": crontab(hour=1, minute=10),
+    },
     "visitor-daily-digest": {
         "task": "tanfang.schedule.tasks.daily_digest_task",
         "schedule": crontab(hour=7, minute=30),

@@ -173,6 +173,8 @@ TANFANG_TWO_FACTOR_ISSUER = os.environ.get("TANFANG_TWO_FACTOR_ISSUER", "探访�
 TANFANG_IMPORT_FILE_DAYS = int(os.environ.get("TANFANG_IMPORT_FILE_DAYS", "7"))
 # An open emergency (alerts) is escalated after this many minutes: first to the village's workers,
 # then, as long again later, to the township's duty officer.
+# A month closes (月结) this many days after it ends; later records show as corrections (补录).
+TANFANG_MONTH_CLOSE_GRACE_DAYS = int(os.environ.get("TANFANG_MONTH_CLOSE_GRACE_DAYS", "5"))
 TANFANG_INCIDENT_ESCALATE_MINUTES = int(os.environ.get("TANFANG_INCIDENT_ESCALATE_MINUTES", "10"))
 
 # Idle sessions expire: activity pushes the expiry forward by this many seconds (at most once a

@@ -24,6 +24,7 @@ from tanfang.core.errors import FieldError, NotFound, PermissionDenied, Validati
 from tanfang.core.id_numbers import mask_phone
 from tanfang.core.scope import Actor
 from tanfang.core.time import now
+from tanfang.elders.due_queue import queue_due_refresh
 from tanfang.elders.models import EmergencyContact
 from tanfang.elders.personal_data import CALL_REASON, reveal
 from tanfang.visitors.models import Pairing
@@ -72,6 +73,7 @@ def open_incident(*, actor: Actor, elder_id: int, kind: str, description: str = 
                 opened_by_label=label_of(actor),
                 next_escalation_at=ladder.deadline(moment, 0, escalate_minutes()),
             )
+            queue_due_refresh(elder_ids=[elder.pk])  # the month's figures count incidents
             add_entry(
                 incident,
                 TimelineEntry.Kind.OPENED,

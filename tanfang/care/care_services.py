@@ -38,6 +38,7 @@ from tanfang.core.errors import FieldError, NotFound, ValidationFailed
 from tanfang.core.roles import Permission, has_permission
 from tanfang.core.scope import Actor, scope_of
 from tanfang.core.time import local_today, now
+from tanfang.elders.due_queue import queue_due_refresh
 from tanfang.elders.models import Elder
 from tanfang.regions.paths import path_prefixes
 from tanfang.visitors.models import Pairing
@@ -390,6 +391,7 @@ def record_care_service(*, actor: Actor, elder_id: int, data: CareServiceInput) 
                 recorded_by_id=actor.pk,
                 recorded_at=now(),
             )
+            queue_due_refresh(elder_ids=[locked.pk])  # the month's figures count services and satisfaction
             if follow_up is not None:
                 note = _("第%(n)s次关爱服务：%(content)s") % {"n": service.number, "content": data.content}
                 complete_follow_up(actor=actor, follow_up_id=follow_up.pk, note=note[:300], care_service_id=service.pk)

@@ -273,6 +273,7 @@ def open_follow_up(*, actor: Actor, elder_id: int, data: FollowUpInput) -> Follo
             remind_at=remind_at,
             escalate_at=escalate_at,
         )
+        queue_due_refresh(elder_ids=[elder.pk])  # the month's figures count follow-ups opened
         record_event(
             actor=actor, action=Action.FOLLOW_UP_OPENED, subject=fu, details={"kind": fu.kind, "by_hand": True}
         )

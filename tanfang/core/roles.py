@@ -71,6 +71,7 @@ class Permission(enum.StrEnum):
     WORK_FOLLOW_UPS = "work_follow_ups"
     MANAGE_PROVIDERS = "manage_providers"
     RECORD_CARE = "record_care"  # record a care service (section 6 of the form)
+    CLOSE_MONTHS = "close_months"  # re-open and close again a province's month (月结)
 
 
 _OFFICERS = {
@@ -128,7 +129,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     Role.AUDIT_ADMIN: frozenset({Permission.VIEW_AUDIT, Permission.EXPORT_AUDIT}),
     # Province and city officers watch figures and set policy; they do not see full ID numbers.
-    Role.PROVINCE_OFFICER: _WATCH | {Permission.IMPORT_REGIONS},
+    Role.PROVINCE_OFFICER: _WATCH | {Permission.IMPORT_REGIONS, Permission.CLOSE_MONTHS},
     Role.CITY_OFFICER: _WATCH,
     Role.COUNTY_OFFICER: _WATCH | _KEEP | {Permission.MERGE_ELDERS},
     Role.TOWNSHIP_OFFICER: _WATCH | _KEEP,

@@ -32,6 +32,8 @@ from tanfang.devtools.factories import DEFAULT_PASSWORD, make_user
 from tanfang.elders.models import Elder
 from tanfang.regions.models import Region
 from tanfang.regions.services import import_regions_from_package
+from tanfang.schedule.closing import close_due_months
+from tanfang.schedule.services import refresh_due
 
 DEMO_COUNTY = "410823"  # 武陟县, 焦作市, 河南省
 OUTSIDER_COUNTY = "410822"  # 博爱县: an officer there must see nothing of 武陟县
@@ -130,6 +132,10 @@ def seed_demo(*, elders: int = 2000, seed: int = 2023, county_code: str = DEMO_C
         seed_follow_ups(county=county, seed=seed)
         seed_notifications(county=county)
         seed_incidents(county=county)
+        # The records, reviews, follow-ups, services and incidents above were written in bulk: count them
+        # in the months' figures, then close the months whose grace days are over (as the nightly jobs do).
+        refresh_due(Elder.objects.filter(region_path__startswith=county.path).values_list("pk", flat=True), today)
+        close_due_months(today)
     staff = User.objects.filter(username=STAFF_USERNAME).prefetch_related("region_assignments__region").first()
     if staff is not None:  # the elder-care centre's account, made with its provider (demo_care)
         where = ", ".join(a.region.full_name for a in staff.region_assignments.all())

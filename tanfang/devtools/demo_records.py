@@ -171,4 +171,9 @@ def seed_records(*, county: Region, seed: int) -> tuple[int, int]:
     with transaction.atomic():
         Elder.objects.bulk_update(list(elders.values()), ["home_latitude", "home_longitude"], batch_size=1000)
         VisitRecord.objects.bulk_create(records, batch_size=1000)
+        Visit.objects.bulk_update(
+            [Visit(pk=r.visit_id, flagged=bool(r.flags), review=r.review_state) for r in records if r.review_state],
+            ["flagged", "review"],
+            batch_size=1000,
+        )
     return len(records), flagged

@@ -54,7 +54,13 @@ class ReviewState(models.TextChoices):
 
 
 class VisitRecord(RegionOwned):
-    """What a visit found, on the template it was filled with; signatures; verification signals."""
+    """What a visit found, on the template it was filled with; signatures; verification signals.
+
+    `registry_snapshot` is the registry as the visit left it: what sections 1–4 of the printed form show
+    (`records.snapshot`), numbers encrypted and masked as the registry keeps them. Empty only for a
+    record stored before snapshots existed and not yet filled by migration 0005; its print falls back to
+    the registry as it is now.
+    """
 
     visit = models.OneToOneField(Visit, on_delete=models.PROTECT, primary_key=True, related_name="record")
     template = models.ForeignKey(FormTemplate, on_delete=models.PROTECT, related_name="+")
@@ -63,6 +69,7 @@ class VisitRecord(RegionOwned):
     findings = models.JSONField(_("发现的问题"), default=list, blank=True)
     registry_confirmed = models.BooleanField(_("基本信息已核对"), default=False)
     corrections = models.JSONField(_("更正的基本信息"), default=list, blank=True)
+    registry_snapshot = models.JSONField(_("探访时的基本信息"), default=dict, blank=True)
 
     checkin_at = models.DateTimeField(_("签到时间"), null=True, blank=True)
     checkin_latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)

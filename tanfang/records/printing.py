@@ -13,17 +13,23 @@ Each copy is laid out to end on its own sheet: a usual record fills one A4 page.
 page (a large household, long answers) breaks deliberately before the visit, sections 5 and 6
 together on the next sheet, rather than spilling a few lines onto a nearly blank page.
 
+Sections 1–4 show the registry as the visit left it: the snapshot stored with the record
+(`records.snapshot`). A record without one (stored before snapshots existed, and not filled by records
+migration 0005) falls back to the registry as it is now.
+
 A print is masked unless the person asks for full numbers and says why, once per print job (one
 request, one visit or a village's month): only a role that may reveal may ask, and the job is then
 audited like a reveal. Every print is audited. A village's month is printed by a role that sees a
-region's figures (never a visitor); a township's month only up to MAX_PRINT_VISITS records.
+region's figures (never a visitor); a township's month only up to MAX_PRINT_VISITS records. A month
+leaves out the visits a reviewer rejected, and lists its attempts (nobody home, refused, in hospital,
+moved) one line each after the forms, rather than as forms of their own.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.db import transaction
@@ -52,6 +58,7 @@ from tanfang.audit.services import record_event
 from tanfang.care.care_services import care_services_since_visits_unscoped
 from tanfang.care.models import CareService
 from tanfang.core.errors import FieldError, ValidationFailed
+from tanfang.core.id_numbers import Sex
 from tanfang.core.pdf import FONT, register_fonts
 from tanfang.core.pdf import box as _box
 from tanfang.core.pdf import paragraph as _p
@@ -59,12 +66,13 @@ from tanfang.core.pdf import yes_no as _yes_no
 from tanfang.core.roles import Permission, RegionLevel
 from tanfang.core.scope import Actor
 from tanfang.elders.models import (
-    Elder,
+    BenefitKind,
     Group,
     HelpingUnit,
     Subsistence,
 )
 from tanfang.elders.personal_data import FullNumbers, common_path, reveal_for_print
+from tanfang.records import snapshot
 from tanfang.records.formdefs import FormDefinition
 from tanfang.records.models import VisitRecord
 from tanfang.regions.models import Region
@@ -119,43 +127,39 @@ def _signature(content: Any, width_mm: float = 32) -> Flowable | Paragraph:
 
 
 class _Facts:
-    """What one form needs, read once: the elder's registry, the visit, its record."""
+    """What one form needs, read once: the registry as the visit left it, the visit, its record."""
 
     def __init__(
         self,
         visit: Visit,
         *,
+        registry: snapshot.Registry,
         full: FullNumbers | None,
-        regions: dict[str, str],
         care: Sequence[CareService] = (),
     ) -> None:
-        """`full`: the elder's numbers in full (elders.personal_data.reveal_for_print), or None for masked
+        """`registry`: sections 1–4 (`_registry_of`); `full`: those numbers in full, or None for masked
         copies; `care`: the care services section 6 lists."""
         self.visit = visit
         self.care = list(care)
         self.record: VisitRecord | None = getattr(visit, "record", None)
-        elder: Elder = visit.elder
-        self.elder = elder
-        self.phone = full.phone if full else elder.phone_masked
-        self.certificate = full.disability_certificate if full else elder.disability_certificate_masked
-        self.groups = {g.group for g in elder.groups.all() if g.until is None}
-        contacts = sorted(elder.contacts.all(), key=lambda c: c.position)
-        self.contact = contacts[0] if contacts else None
+        self.registry = registry
+        self.phone = full.phone if full else registry.phone.masked
+        self.certificate = full.disability_certificate if full else registry.disability_certificate.masked
+        self.groups = set(registry.groups)
+        self.contact = registry.contact
         self.contact_phone = ""
         if self.contact is not None:
-            self.contact_phone = full.contact_phones.get(self.contact.pk, "") if full else self.contact.phone_masked
+            self.contact_phone = full.contact_phones.get(self.contact.id, "") if full else self.contact.phone.masked
         self.household = [
-            (m, full.member_id_numbers.get(m.pk, "") if full else m.id_number_masked)
-            for m in sorted(elder.household.all(), key=lambda m: m.position)
+            (m, full.member_id_numbers.get(m.id, "") if full else m.id_number.masked) for m in registry.household
         ]
-        self.benefits = list(elder.benefits.all())
-        self.assistance = list(elder.assistance.all())
-        names = [regions.get(c, "") for c in codes_of(elder.region_path)]
-        self.county, self.township, self.village = [*names, "", "", "", "", ""][2:5]
+        self.benefits = registry.benefits
+        self.assistance = registry.assistance
+        self.county, self.township, self.village = registry.county, registry.township, registry.village
 
 
 def _section1(f: _Facts) -> list[Flowable]:
-    e = f.elder
+    e = f.registry
     g = f.groups
     rows: list[list[Any]] = [
         [_p(_("家庭住址"), "label"), _p(f"{f.county}  {f.township}  {f.village}\n{e.address}"), "", "",
@@ -163,7 +167,7 @@ def _section1(f: _Facts) -> list[Flowable]:
         [_p(_("被探访人姓名"), "label"), _p(e.name), _p(_("联系电话"), "label"), _p(f.phone),
          _p(_("紧急联系人及电话"), "label"),
          _p(f"{f.contact.name}（{f.contact.relation}）{f.contact_phone}" if f.contact else "")],
-        [_p(_("是否残疾"), "label"), _p(_yes_no(bool(e.disability_grade or f.certificate or e.disability_type))),
+        [_p(_("是否残疾"), "label"), _p(_yes_no(e.disabled)),
          _p(_("残疾人证号"), "label"), _p(f.certificate),
          _p(_("是否独居、空巢"), "label"), _p(_yes_no(bool(g & {Group.LIVING_ALONE, Group.EMPTY_NEST})))],
         [_p(_("是否留守"), "label"), _p(_yes_no(Group.LEFT_BEHIND in g)),
@@ -182,9 +186,10 @@ def _section2(f: _Facts) -> list[Flowable]:
                                         _("健康状况"), _("是否为低保对象/特困人员"))]  # fmt: skip
     rows = [header]
     subsistence = dict(Subsistence.choices)
+    sexes = dict(Sex.choices)
     for index, (member, number) in enumerate(f.household, start=1):
         rows.append(
-            [_p(index), _p(member.name), _p(member.get_sex_display() if member.sex else ""), _p(number),
+            [_p(index), _p(member.name), _p(sexes.get(member.sex, member.sex) if member.sex else ""), _p(number),
              _p(member.relation_to_head), _p(member.health), _p(subsistence.get(member.subsistence, _("否")))]
         )  # fmt: skip
     while len(rows) < 5:
@@ -196,9 +201,10 @@ def _section2(f: _Facts) -> list[Flowable]:
 
 
 def _section3(f: _Facts) -> list[Flowable]:
-    e = f.elder
-    benefits = "；".join(f"{b.get_kind_display()} {b.monthly_amount}元" for b in f.benefits) or _("无")
-    income = f"{e.household_income}" if e.household_income is not None else ""
+    e = f.registry
+    kinds = dict(BenefitKind.choices)
+    benefits = "；".join(f"{kinds.get(b.kind, b.kind)} {b.monthly_amount}元" for b in f.benefits) or _("无")
+    income = e.household_income
     rows: list[list[Any]] = [
         [_p(_("饮水是否安全"), "label"), _p(_yes_no(e.drinking_water_safe)),
          _p(_("生活用电是否安全"), "label"), _p(_yes_no(e.electricity_safe))],
@@ -411,12 +417,64 @@ def _footer(canvas: Any, doc: Any) -> None:
     canvas.restoreState()
 
 
-def render(visits: Sequence[Visit], *, numbers: dict[int, FullNumbers] | None) -> bytes:
+def _kept_snapshot(visit: Visit) -> dict[str, Any]:
+    record: VisitRecord | None = getattr(visit, "record", None)
+    return record.registry_snapshot if record is not None and record.registry_snapshot else {}
+
+
+def _registry_of(visit: Visit, regions: Mapping[str, str]) -> snapshot.Registry:
+    """Sections 1–4 of a visit's form: the snapshot kept with its record; for a record stored before
+    snapshots existed (none kept), the registry as it is now. `regions` names the codes of the elders'
+    paths that have no snapshot."""
+    kept = _kept_snapshot(visit)
+    return snapshot.read(kept or snapshot.take(visit.elder, regions))
+
+
+def _full_numbers(
+    visit: Visit, registry: snapshot.Registry, numbers: dict[int, FullNumbers] | None
+) -> FullNumbers | None:
+    """The form's numbers in full when the job revealed this elder's (`reveal_for_print`), else None:
+    the snapshot's own numbers for a record that kept one, the registry's for one that did not."""
+    revealed = numbers.get(visit.elder_id) if numbers else None
+    if revealed is None:
+        return None
+    return snapshot.numbers_in_full(registry) if _kept_snapshot(visit) else revealed
+
+
+def _attempts(visits: Sequence[Visit], regions: Mapping[str, str]) -> list[Flowable]:
+    """The attempts of a month (nobody home, refused, in hospital, moved), one line each: date, elder,
+    outcome, visitor, note."""
+    header = [_p(t, "label") for t in (_("日期"), _("被探访人姓名"), _("未能探访原因"), _("探访人员"), _("说明"))]
+    rows: list[list[Any]] = [header]
+    for visit in visits:
+        rows.append(
+            [
+                _p(f"{visit.day:%Y-%m-%d}"),
+                _p(_registry_of(visit, regions).name),
+                _p(Outcome(visit.outcome).label),
+                _p(visit.visitor.name if visit.visitor else ""),
+                _p(visit.note),
+            ]
+        )
+    table = _grid(rows, [0.13, 0.15, 0.14, 0.15, 0.43])
+    table.repeatRows = 1
+    return [
+        _p(_("未能探访记录"), "title"),
+        _p(_("以下探访未能完成，不单独填写记录表，共 %(n)d 次。") % {"n": len(visits)}, "small"),
+        Spacer(0, SECTION_GAP),
+        table,
+    ]
+
+
+def render(visits: Sequence[Visit], *, numbers: dict[int, FullNumbers] | None, attempts_listed: bool = False) -> bytes:
     """The forms of these visits, each in duplicate, as one PDF; numbers in full where `numbers` has
-    the elder (from elders.personal_data.reveal_for_print), masked otherwise."""
+    the elder (from elders.personal_data.reveal_for_print), masked otherwise. With `attempts_listed`
+    (a month), the attempts are not forms but one line each in a table after them (`_attempts`)."""
     register_fonts()
-    codes = {c for v in visits for c in codes_of(v.elder.region_path)}
-    regions = region_names_unscoped(codes)
+    forms = [v for v in visits if not attempts_listed or v.outcome == Outcome.VISITED]
+    attempts = [v for v in visits if attempts_listed and v.outcome != Outcome.VISITED]
+    codes = {c for v in visits if not _kept_snapshot(v) for c in codes_of(v.elder.region_path)}
+    regions = region_names_unscoped(codes) if codes else {}
     out = io.BytesIO()
     doc = BaseDocTemplate(
         out,
@@ -436,13 +494,18 @@ def render(visits: Sequence[Visit], *, numbers: dict[int, FullNumbers] | None) -
     doc.addPageTemplates([PageTemplate(id="A4", frames=[frame], onPage=_footer)])
     care = care_services_since_visits_unscoped(visits)
     story: list[Flowable] = []
-    for visit in visits:
-        full = numbers.get(visit.elder_id) if numbers else None
-        facts = _Facts(visit, full=full, regions=regions, care=care.get(visit.pk, ()))
+    for visit in forms:
+        registry = _registry_of(visit, regions)
+        full = _full_numbers(visit, registry, numbers)
+        facts = _Facts(visit, registry=registry, full=full, care=care.get(visit.pk, ()))
         for copy in COPIES:
             if story:
                 story.append(PageBreak())
             story.extend(_form(facts, str(copy)))
+    if attempts:
+        if story:
+            story.append(PageBreak())
+        story.extend(_attempts(attempts, regions))
     if not story:
         story.append(_p(_("没有符合条件的探访记录"), "title"))
     doc.build(story)
@@ -466,7 +529,9 @@ COMMAND_LINE_REASON = "命令行打印探访记录表"
 MAX_PRINT_VISITS = 500  # a township's month beyond this is printed village by village
 
 
-def print_visits(*, actor: Actor | None, visits: Sequence[Visit], reason: str | None = None) -> bytes:
+def print_visits(
+    *, actor: Actor | None, visits: Sequence[Visit], reason: str | None = None, attempts_listed: bool = False
+) -> bytes:
     """Print visits the caller has already been allowed to see, as one print job; audited.
 
     Without a reason every number is masked, whoever asks: a masked print asks nothing. With one (the
@@ -475,17 +540,26 @@ def print_visits(*, actor: Actor | None, visits: Sequence[Visit], reason: str | 
     audited like a reveal: one PERSONAL_DATA_REVEALED event with the reason, the elders and the visits
     (elders.personal_data.reveal_for_print). Every job, masked or full, is also one VISIT_FORM_PRINTED
     event listing its visits. `actor=None` is the command line: full numbers, with COMMAND_LINE_REASON
-    unless a reason is given.
+    unless a reason is given. With `attempts_listed` (a month) attempts print as one line each, without
+    numbers, so only the elders of the forms count as revealed.
     """
     rows = _prefetched(visits)
     elders = list({v.elder_id: v.elder for v in rows}.values())
     if actor is None and reason is None:
         reason = COMMAND_LINE_REASON
     full = reason is not None
+    forms = [v for v in rows if not attempts_listed or v.outcome == Outcome.VISITED]
     numbers = (
-        reveal_for_print(actor=actor, elders=elders, reason=reason or "", visits=[v.pk for v in rows]) if full else None
+        reveal_for_print(
+            actor=actor,
+            elders=list({v.elder_id: v.elder for v in forms}.values()),
+            reason=reason or "",
+            visits=[v.pk for v in forms],
+        )
+        if full
+        else None
     )
-    content = render(rows, numbers=numbers)
+    content = render(rows, numbers=numbers, attempts_listed=attempts_listed)
     details: dict[str, Any] = {"visits": [v.pk for v in rows][:MAX_PRINT_VISITS], "count": len(rows), "full": full}
     if full:
         details["reason"] = (reason or "").strip()[:200]
@@ -508,7 +582,8 @@ def month_span(year: int, month: int) -> tuple[dt.date, dt.date]:
 
 def visits_of_village_month(region: Region, year: int, month: int) -> list[Visit]:
     """A village's visits and attempts of a month, in the order they happened; or a township's, up to
-    MAX_PRINT_VISITS. Unchecked: the caller has the right (`visits_for_month_print`, or the command line).
+    MAX_PRINT_VISITS. Visits a reviewer rejected are left out: they were not made as recorded.
+    Unchecked: the caller has the right (`visits_for_month_print`, or the command line).
 
     Raises ValidationFailed for a region above a township, and for a township's month past the bound,
     saying how many records it has and to print village by village.
@@ -516,7 +591,9 @@ def visits_of_village_month(region: Region, year: int, month: int) -> list[Visit
     if region.level not in (RegionLevel.VILLAGE, RegionLevel.TOWNSHIP):
         raise ValidationFailed(errors=[FieldError("region", _("请选择一个村（社区），或一个乡镇（街道）"))])
     first, following = month_span(year, month)
-    visits = Visit.objects.filter(region_path__startswith=region.path, day__gte=first, day__lt=following)
+    visits = Visit.objects.filter(
+        region_path__startswith=region.path, day__gte=first, day__lt=following, rejected=False
+    )
     if region.level == RegionLevel.TOWNSHIP:
         count = visits.count()
         if count > MAX_PRINT_VISITS:
@@ -547,7 +624,11 @@ def visits_for_month_print(*, actor: Actor, region: Region, year: int, month: in
 
 
 def print_month(*, actor: Actor, region: Region, year: int, month: int, reason: str | None = None) -> bytes:
-    """Print a village's (or a township's) month as one job: `visits_for_month_print`, then `print_visits`."""
+    """Print a village's (or a township's) month as one job: `visits_for_month_print`, then `print_visits`,
+    the month's attempts listed one line each after the forms."""
     return print_visits(
-        actor=actor, visits=visits_for_month_print(actor=actor, region=region, year=year, month=month), reason=reason
+        actor=actor,
+        visits=visits_for_month_print(actor=actor, region=region, year=year, month=month),
+        reason=reason,
+        attempts_listed=True,
     )

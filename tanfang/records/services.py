@@ -1,7 +1,8 @@
 """Recording a visit on its form, reviewing flagged visits, loading form templates.
 
 `submit_record` is the one way a visit with its record is stored: everything is checked first,
-then the visit, its record, photos and registry corrections are written in one transaction, so
+then the visit, its record (with a snapshot of the registry as the visit left it, for its printed
+form: `records.snapshot`), photos and registry corrections are written in one transaction, so
 a bad field stores nothing. The client's id makes a retried submission return the first one.
 """
 
@@ -42,8 +43,10 @@ from tanfang.notifications.services import notify_user
 from tanfang.records import verification
 from tanfang.records.formdefs import TemplateInvalid, check_answers, describe, parse_definition
 from tanfang.records.models import FormTemplate, ReviewState, VisitPhoto, VisitRecord
+from tanfang.records.snapshot import RegistrySnapshots
 from tanfang.regions.models import Region
 from tanfang.regions.paths import path_prefixes
+from tanfang.schedule.closing import note_late_records, note_late_review
 from tanfang.schedule.policies import current_policies
 from tanfang.visitors.contact import phone_of
 from tanfang.visitors.models import Visitor
@@ -482,6 +485,7 @@ def _write(actor: Actor, ready: list[_Ready]) -> list[_Outcome]:
         if item.data.checkin is not None
     }
     later = {visit.pk for visit in visits}
+    snapshots = RegistrySnapshots(elder_ids)  # sections 1–4 of each form, kept with its record (records.snapshot)
     records: list[VisitRecord] = []
     events: list[AuditEvent] = []
     outcomes: list[_Outcome] = []
@@ -516,6 +520,7 @@ def _write(actor: Actor, ready: list[_Ready]) -> list[_Outcome]:
                     errors=[FieldError(f"corrections.{e.field}", e.message) for e in error.errors]
                 ) from None
             record.corrections = sorted(changed)
+        record.registry_snapshot = snapshots.of(elder.pk, corrected=bool(data.corrections))
         if data.set_home_location and checkin.latitude is not None and checkin.longitude is not None:
             _set_home(actor, elder, checkin, visit.pk)
         for sha, phash, content in item.photo_files:
@@ -553,6 +558,11 @@ def _write(actor: Actor, ready: list[_Ready]) -> list[_Outcome]:
         )
         outcomes.append(_Outcome(item.index, Submitted(data.client_id, visit=visit, created=True)))
     VisitRecord.objects.bulk_create(records)
+    # The month's figures count flagged visits and reviews from the visit row (schedule sits below records).
+    flagged = [r.visit_id for r in records if r.flags]
+    if flagged:
+        Visit.objects.filter(pk__in=flagged).update(flagged=True, review=ReviewState.PENDING)
+    note_late_records(actor=actor, visits=visits)
     open_follow_ups(
         actor=actor,
         found=[_findings(visit, item) for visit, item in zip(visits, ready, strict=True)],
@@ -665,8 +675,10 @@ def review_record(*, actor: Actor, record: VisitRecord, outcome: str, note: str 
         if rejected != visit.rejected:
             changes["rejected"] = {"old": visit.rejected, "new": rejected}
             visit.rejected = rejected
-        visit.save(update_fields=["method", "rejected"])
+        visit.review = outcome
+        visit.save(update_fields=["method", "rejected", "review"])
         queue_due_refresh(elder_ids=[visit.elder_id])  # a corrected method or a rejection changes what counts
+        note_late_review(actor=actor, visit=visit, outcome=outcome)
         locked.review_state = outcome
         locked.review_note = note.strip()
         locked.reviewed_by_id = actor.pk

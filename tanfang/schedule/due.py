@@ -15,6 +15,9 @@ The rules, stated once:
   obligation began at least `grace_days` before it, plus anyone actually visited in the month
   while obligated (a visit before someone died or moved out still counts as a visit made).
   Someone registered in the month's last `grace_days` days owes the first visit next month.
+* **Declined** (意愿：不愿接受探访): an elder who declined is left out of the denominator and owes no
+  monthly visit, and is counted apart as declined, unless the region's policy counts them
+  (`count_declined`). A contact made anyway counts like any contact made.
 * **High risk**: a counted contact at least every `high_risk_interval_days` days (weekly by
   default), counted from the last contact or from the day the elder became obligated.
 * **失能**: a home visit at least every `disabled_home_visit_months` calendar months.
@@ -70,6 +73,7 @@ class Policy:
     when_away: WhenAway = WhenAway.REMOTE_COUNTS
     grace_days: int = 3
     soon_days: int = 7
+    count_declined: bool = False  # elders who declined visits stay in the denominator
 
 
 def tighten(parent: Policy, child: Policy) -> Policy:
@@ -84,6 +88,7 @@ def tighten(parent: Policy, child: Policy) -> Policy:
         ),
         grace_days=min(parent.grace_days, child.grace_days),
         soon_days=max(parent.soon_days, child.soon_days),
+        count_declined=parent.count_declined or child.count_declined,
     )
 
 
@@ -129,6 +134,7 @@ class ElderFacts:
     groups: frozenset[str] = frozenset()
     high_risk: bool = False
     rechecks: Sequence[Recheck] = ()
+    declined: bool = False  # the elder declined visits (意愿：不愿接受探访)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "statuses", tuple(sorted(self.statuses, key=lambda s: s.since)))
@@ -218,6 +224,13 @@ def _counted(facts: ElderFacts, contacts: Iterable[Contact], policy: Policy, sta
     return sum(1 for c in contacts if start <= c.day <= end and c.method in methods_on(facts, c.day, policy))
 
 
+def counted_contacts(
+    facts: ElderFacts, contacts: Iterable[Contact], policy: Policy, start: dt.date, end: dt.date
+) -> int:
+    """The contacts from `start` to `end` (inclusive) that count: a method counted on an obligated day."""
+    return _counted(facts, contacts, policy, start, end)
+
+
 def obligation_start(facts: ElderFacts, day: dt.date, policy: Policy) -> dt.date | None:
     """The first day of the unbroken obligated stretch that contains `day`.
 
@@ -239,16 +252,45 @@ def obligation_start(facts: ElderFacts, day: dt.date, policy: Policy) -> dt.date
 # --- the month ---------------------------------------------------------------------------
 
 
-def in_denominator(facts: ElderFacts, contacts: Sequence[Contact], policy: Policy, year: int, month: int) -> bool:
-    """Whether the elder counts among those to be visited in this month."""
-    first, last = month_bounds(year, month)
-    if _counted(facts, contacts, policy, first, last) > 0:
-        return True
+def _owed_in_month(facts: ElderFacts, policy: Policy, year: int, month: int) -> bool:
+    """Obligated on the month's last day, since at least `grace_days` before it (declining aside)."""
+    last = month_bounds(year, month)[1]
     if not is_obligated(facts, last, policy):
         return False
     began = obligation_start(facts, last, policy)
     assert began is not None
     return began <= last - dt.timedelta(days=policy.grace_days)
+
+
+def _set_apart(facts: ElderFacts, policy: Policy) -> bool:
+    """Declined visits, and the policy does not count those who did."""
+    return facts.declined and not policy.count_declined
+
+
+def in_denominator(facts: ElderFacts, contacts: Sequence[Contact], policy: Policy, year: int, month: int) -> bool:
+    """Whether the elder counts among those to be visited in this month."""
+    first, last = month_bounds(year, month)
+    if _counted(facts, contacts, policy, first, last) > 0:
+        return True
+    return not _set_apart(facts, policy) and _owed_in_month(facts, policy, year, month)
+
+
+def declined_in_month(facts: ElderFacts, contacts: Sequence[Contact], policy: Policy, year: int, month: int) -> bool:
+    """Left out of the month's denominator only because the elder declined visits (counted apart)."""
+    first, last = month_bounds(year, month)
+    if not _set_apart(facts, policy) or _counted(facts, contacts, policy, first, last) > 0:
+        return False
+    return _owed_in_month(facts, policy, year, month)
+
+
+METHOD_STRENGTH = (HOME, VIDEO, PHONE, OTHER)  # a month's method is the strongest counted contact
+
+
+def method_of_month(facts: ElderFacts, contacts: Sequence[Contact], policy: Policy, year: int, month: int) -> str:
+    """How the elder was reached in the month: home, video, phone or other; "" when not at all."""
+    first, last = month_bounds(year, month)
+    used = {c.method for c in contacts if first <= c.day <= last and c.method in methods_on(facts, c.day, policy)}
+    return next((m for m in METHOD_STRENGTH if m in used), "")
 
 
 def visited_in_month(facts: ElderFacts, contacts: Sequence[Contact], policy: Policy, year: int, month: int) -> bool:
@@ -297,7 +339,7 @@ MISSED_MONTHS_LOOKBACK = 12
 def _monthly(facts: ElderFacts, contacts: Sequence[Contact], policy: Policy, today: dt.date) -> list[Obligation]:
     owed: list[Obligation] = []
     methods = methods_on(facts, today, policy)
-    if not methods:
+    if not methods or _set_apart(facts, policy):
         return owed
     this_year, this_month = today.year, today.month
     visited_now = visited_in_month(facts, contacts, policy, this_year, this_month)

@@ -45,6 +45,7 @@ class RegionPolicy(RegionOwned):
     festival_window_before = models.PositiveSmallIntegerField(_("节日前几天起须联系"), default=7)
     festival_window_after = models.PositiveSmallIntegerField(_("节日后几天内须联系"), default=0)
     festival_groups = models.CharField(_("节日须联系的类别（空为全部）"), max_length=200, blank=True)
+    count_declined = models.BooleanField(_("不愿接受探访的老人计入应探访人数"), default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -123,3 +124,172 @@ class RecomputeJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.region_path} {self.done}/{self.total}"
+
+
+# --- the month's figures: per elder, per region, frozen at close ---------------------------------------
+
+
+class MonthDue(models.Model):
+    """One elder's month, as `schedule/due.py` and the records say: the obligation row behind every
+    figure. Kept for every month (the refresh recomputes the last `months.WINDOW` months); a month with
+    nothing to say about an elder has no row. `region_path` is the elder's village path.
+    """
+
+    elder = models.ForeignKey("elders.Elder", on_delete=models.CASCADE, related_name="+", db_index=False)
+    month = models.DateField()  # the month's first day
+    region_path = models.CharField(max_length=100)
+    cohort = models.PositiveSmallIntegerField(default=0)  # groups and high risk as bits (months.cohort_of)
+    to_visit = models.BooleanField(default=False)  # in the month's denominator
+    visited = models.BooleanField(default=False)
+    method = models.CharField(max_length=8, blank=True)  # the strongest counted contact: home, video, phone, other
+    declined = models.BooleanField(default=False)  # left out only because the elder declined visits
+    contacts = models.PositiveSmallIntegerField(default=0)  # counted contacts
+    attempts = models.PositiveSmallIntegerField(default=0)  # nobody home, refused, in hospital, moved
+    flagged = models.PositiveSmallIntegerField(default=0)  # visits the verification flagged
+    pending = models.PositiveSmallIntegerField(default=0)  # reviews waiting
+    confirmed = models.PositiveSmallIntegerField(default=0)  # reviewed: confirmed or corrected
+    rejected = models.PositiveSmallIntegerField(default=0)  # reviewed: rejected
+    fu_opened = models.PositiveSmallIntegerField(default=0)
+    fu_done = models.PositiveSmallIntegerField(default=0)
+    fu_overdue = models.PositiveSmallIntegerField(default=0)  # due in the month, not done by the deadline
+    services = models.PositiveSmallIntegerField(default=0)
+    satisfaction_sum = models.PositiveIntegerField(default=0)  # 1 (very unsatisfied) … 5 (very satisfied)
+    satisfaction_n = models.PositiveSmallIntegerField(default=0)
+    incidents = models.PositiveSmallIntegerField(default=0)
+    visitors = models.JSONField(default=list)  # ids of the visitors who recorded visits or attempts
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["elder", "month"], name="monthdue_elder_month")]
+        indexes = [models.Index(fields=["month", "region_path"], name="monthdue_month_region_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.elder_id} {self.month:%Y-%m}"
+
+
+class FactCells(models.Model):
+    """The counts of one (region, month, cohort): sums of the MonthDue rows below the region."""
+
+    region_path = models.CharField(max_length=100)  # the region's own path, at any level
+    parent_path = models.CharField(max_length=100)  # "" for a province
+    month = models.DateField()
+    cohort = models.PositiveSmallIntegerField()
+    elders = models.IntegerField(default=0)  # MonthDue rows
+    to_visit = models.IntegerField(default=0)
+    visited = models.IntegerField(default=0)
+    visited_home = models.IntegerField(default=0)
+    visited_video = models.IntegerField(default=0)
+    visited_phone = models.IntegerField(default=0)
+    visited_other = models.IntegerField(default=0)
+    declined = models.IntegerField(default=0)
+    contacts = models.IntegerField(default=0)
+    attempts = models.IntegerField(default=0)
+    flagged = models.IntegerField(default=0)
+    pending = models.IntegerField(default=0)
+    confirmed = models.IntegerField(default=0)
+    rejected = models.IntegerField(default=0)
+    fu_opened = models.IntegerField(default=0)
+    fu_done = models.IntegerField(default=0)
+    fu_overdue = models.IntegerField(default=0)
+    services = models.IntegerField(default=0)
+    satisfaction_sum = models.IntegerField(default=0)
+    satisfaction_n = models.IntegerField(default=0)
+    incidents = models.IntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class MonthFact(FactCells):
+    """The live figures, kept up by the due refresh (months.apply) and rebuilt by `rebuild_facts`."""
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["region_path", "month", "cohort"], name="monthfact_key")]
+        indexes = [models.Index(fields=["parent_path", "month"], name="monthfact_children_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.region_path} {self.month:%Y-%m} {self.cohort}"
+
+
+class VisitorMonth(models.Model):
+    """A visitor active in a village in a month: how many of its elders' month rows name it."""
+
+    visitor_id = models.BigIntegerField()
+    month = models.DateField()
+    region_path = models.CharField(max_length=100)  # the village's path
+    rows = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["visitor_id", "month", "region_path"], name="visitormonth_key")]
+        indexes = [models.Index(fields=["month", "region_path"], name="visitormonth_month_region_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.visitor_id} {self.month:%Y-%m} {self.region_path}"
+
+
+class MonthClose(models.Model):
+    """A month closed for a province: its figures are frozen in ClosedFact rows. Re-opening lets the
+    live figures show again; closing again takes a new snapshot. Both are audited."""
+
+    region_path = models.CharField(max_length=100)  # the province's path
+    month = models.DateField()
+    closed = models.BooleanField(default=True)
+    closed_at = models.DateTimeField()
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )  # null: closed by the schedule, `grace days` after the month ended
+    reopened_at = models.DateTimeField(null=True, blank=True)
+    reopened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reason = models.CharField(max_length=200, blank=True)  # why it was re-opened or closed again
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["region_path", "month"], name="monthclose_key")]
+
+    def __str__(self) -> str:
+        return f"{self.region_path} {self.month:%Y-%m} {'closed' if self.closed else 'open'}"
+
+
+class ClosedFact(FactCells):
+    """The figures of a closed month, as they were when it closed."""
+
+    close = models.ForeignKey(MonthClose, on_delete=models.CASCADE, related_name="facts")
+    visitors_active = models.IntegerField(default=0)  # on the cohort ALL row only (months.ALL_COHORTS)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["close", "region_path", "cohort"], name="closedfact_key")]
+        indexes = [
+            models.Index(fields=["region_path", "month"], name="closedfact_region_idx"),
+            models.Index(fields=["parent_path", "month"], name="closedfact_children_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region_path} {self.month:%Y-%m} {self.cohort} (closed)"
+
+
+class Correction(models.Model):
+    """A record dated in a closed month that arrived (or was reviewed) after it closed: shown apart
+    as 补录 until the month is closed again."""
+
+    class Kind(models.TextChoices):
+        LATE_RECORD = "late_record", _("月结后补录")
+        REVIEW = "review", _("月结后审核")
+
+    region_path = models.CharField(max_length=100)  # the elder's village path
+    month = models.DateField()
+    elder = models.ForeignKey("elders.Elder", on_delete=models.CASCADE, related_name="+")
+    visit = models.ForeignKey("visits.Visit", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    reason = models.CharField(max_length=200, blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    at = models.DateTimeField()
+    absorbed_by = models.ForeignKey(
+        MonthClose, on_delete=models.SET_NULL, null=True, blank=True, related_name="absorbed"
+    )  # set when the month is closed again with this correction counted
+    absorbed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["month", "region_path"], name="correction_month_region_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.kind} {self.elder_id}"

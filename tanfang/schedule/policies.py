@@ -29,6 +29,7 @@ def _policy_of(row: RegionPolicy) -> due.Policy:
         disabled_home_visit_months=row.disabled_home_visit_months,
         high_risk_interval_days=row.high_risk_interval_days,
         when_away=due.WhenAway.PAUSED if row.pause_when_away else due.WhenAway.REMOTE_COUNTS,
+        count_declined=row.count_declined,
     )
 
 

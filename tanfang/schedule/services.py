@@ -22,12 +22,22 @@ from tanfang.core.roles import Permission
 from tanfang.core.scope import Actor
 from tanfang.core.time import local_today, now
 from tanfang.elders.due_queue import queue_due_refresh
-from tanfang.elders.models import DueRefresh, Elder, ElderGroup, Group, RegionDueRefresh, RiskLevel, StatusChange
+from tanfang.elders.models import (
+    DueRefresh,
+    Elder,
+    ElderGroup,
+    Group,
+    RegionDueRefresh,
+    RiskLevel,
+    StatusChange,
+    Willingness,
+)
 from tanfang.regions.models import Region
 from tanfang.regions.paths import parent_path
 from tanfang.regions.scoping import get_region_for, require_permission
 from tanfang.schedule import due
 from tanfang.schedule.models import ElderDue, RecomputeJob, RegionPolicy, WeatherEvent
+from tanfang.schedule.months import Activity, ElderMonth, apply, elder_month, load_activity, months_back
 from tanfang.schedule.policies import POLICIES, PolicyBook, SurgeBook, current_policies
 from tanfang.visits.models import Outcome, Visit
 
@@ -42,36 +52,62 @@ def load_facts(
 ) -> dict[int, tuple[Elder, due.ElderFacts, list[due.Contact], list[Visit]]]:
     """Everything due.py needs for these elders, in five queries."""
     elders = {e.pk: e for e in Elder.objects.filter(pk__in=elder_ids)}
-    statuses: dict[int, list[due.StatusSpan]] = defaultdict(list)
-    for elder_id, status, since in StatusChange.objects.filter(elder_id__in=elder_ids).values_list(
-        "elder_id", "status", "since"
-    ):
-        statuses[elder_id].append(due.StatusSpan(status, since))
-    groups: dict[int, set[str]] = defaultdict(set)
-    for elder_id, group in ElderGroup.objects.filter(elder_id__in=elder_ids, until__isnull=True).values_list(
-        "elder_id", "group"
-    ):
-        groups[elder_id].add(group)
+    facts = registry_facts(elders.values(), rechecks=True)
     visits: dict[int, list[Visit]] = defaultdict(list)
     since = today - dt.timedelta(days=LOOKBACK_DAYS)
     for visit in Visit.objects.filter(
         elder_id__in=elder_ids, day__gte=since, outcome=Outcome.VISITED, rejected=False
     ).only("elder_id", "day", "method"):
         visits[visit.elder_id].append(visit)
-    rechecks = open_rechecks(elder_ids)
     result = {}
     for elder_id, elder in elders.items():
-        facts = due.ElderFacts(
+        contacts = [due.Contact(v.day, v.method) for v in visits[elder_id]]
+        result[elder_id] = (elder, facts[elder_id], contacts, visits[elder_id])
+    return result
+
+
+# The elder's fields `registry_facts` reads: enough to load elders with `.only(*REGISTRY_FIELDS)`.
+REGISTRY_FIELDS = (
+    "pk",
+    "region_id",
+    "region_path",
+    "registered_on",
+    "status",
+    "status_since",
+    "risk_level",
+    "willingness",
+    "merged_into_id",
+)
+
+
+def registry_facts(elders: Iterable[Elder], *, rechecks: bool) -> dict[int, due.ElderFacts]:
+    """What the registry tells due.py about these elders (statuses, groups, risk, willingness, and,
+    when asked, the hazards to re-check), in two or three queries."""
+    by_id = {e.pk: e for e in elders}
+    ids = list(by_id)
+    statuses: dict[int, list[due.StatusSpan]] = defaultdict(list)
+    for elder_id, status, since in StatusChange.objects.filter(elder_id__in=ids).values_list(
+        "elder_id", "status", "since"
+    ):
+        statuses[elder_id].append(due.StatusSpan(status, since))
+    groups: dict[int, set[str]] = defaultdict(set)
+    for elder_id, group in ElderGroup.objects.filter(elder_id__in=ids, until__isnull=True).values_list(
+        "elder_id", "group"
+    ):
+        groups[elder_id].add(group)
+    found = open_rechecks(ids) if rechecks else {}
+    return {
+        elder_id: due.ElderFacts(
             registered_on=elder.registered_on,
             statuses=tuple(statuses[elder_id])
             or (due.StatusSpan(elder.status, elder.status_since or elder.registered_on),),
             groups=frozenset(groups[elder_id]),
             high_risk=elder.risk_level == RiskLevel.HIGH,
-            rechecks=tuple(due.Recheck(found, by, label) for found, by, label in rechecks.get(elder_id, ())),
+            declined=elder.willingness == Willingness.UNWILLING,
+            rechecks=tuple(due.Recheck(day, by, label) for day, by, label in found.get(elder_id, ())),
         )
-        contacts = [due.Contact(v.day, v.method) for v in visits[elder_id]]
-        result[elder_id] = (elder, facts, contacts, visits[elder_id])
-    return result
+        for elder_id, elder in by_id.items()
+    }
 
 
 def compute_state(
@@ -117,26 +153,44 @@ _DUE_FIELDS = [
 ]
 
 
-def refresh_due(elder_ids: Iterable[int], today: dt.date | None = None) -> int:
-    """Recompute and store the due state of these elders. Returns how many were refreshed."""
+def refresh_due(elder_ids: Iterable[int], today: dt.date | None = None, months: Sequence[dt.date] | None = None) -> int:
+    """Recompute and store the due state of these elders, and their months (`months.WINDOW` of them
+    unless `months` names the first days of fewer), with the facts above them. Returns how many
+    elders were refreshed."""
     today = today or local_today()
+    window = list(months) if months is not None else months_back(today)
     ids = list(elder_ids)
     policies = current_policies()
     surges = SurgeBook(today, policies)
     count = 0
     for start in range(0, len(ids), CHUNK):
         batch = ids[start : start + CHUNK]
+        loaded = load_facts(batch, today)
+        activity = load_activity(batch, window[0]) if window else {}
         rows = sorted(  # in id order: concurrent upserts then lock rows in the same order, never deadlock
             (
                 compute_state(elder, facts, contacts, today, policies, surges)
-                for elder, facts, contacts, _visits in load_facts(batch, today).values()
+                for elder, facts, contacts, _v in loaded.values()
             ),
             key=lambda row: row.elder_id,
         )
+        month_rows: dict[tuple[int, dt.date], ElderMonth | None] = {}
+        for elder, facts, _contacts, _visits in loaded.values():
+            policy = policies.policy(elder.region_path)
+            done = activity.get(elder.pk) or Activity()
+            for month in window:
+                month_rows[(elder.pk, month)] = (
+                    None
+                    if elder.merged_into_id
+                    else elder_month(facts, done, policy, month, today, region_path=elder.region_path)
+                )
         with transaction.atomic():
+            # The due rows first: their row locks keep a concurrent refresh of the same elders waiting
+            # until this one's months are stored, so `apply` always starts from the rows as they are.
             ElderDue.objects.bulk_create(
                 rows, update_conflicts=True, unique_fields=["elder"], update_fields=_DUE_FIELDS, batch_size=1000
             )
+            apply(month_rows, window)
         count += len(rows)
     return count
 
@@ -253,26 +307,31 @@ def request_recompute(*, actor: Actor, region_code: str) -> Region:
     return region
 
 
+NIGHTLY_MONTHS = 2  # a new day changes only this month and the last (a follow-up's deadline passing)
+
+
 def recompute_everyone(today: dt.date | None = None) -> RecomputeJob:
-    """Every elder's state for a new day (the nightly job): month starts, surges opening and closing."""
-    return run_recompute(start_recompute(region_path=""), today)
+    """Every elder's state for a new day (the nightly job): month starts, surges opening and closing,
+    and the follow-ups whose deadline passed yesterday in this month's and last month's figures."""
+    today = today or local_today()
+    return run_recompute(start_recompute(region_path=""), today, months_back(today, NIGHTLY_MONTHS))
 
 
-def _recompute_slice(args: tuple[int, list[int], dt.date]) -> int:
-    job_id, ids, today = args
-    count = refresh_due(ids, today)
+def _recompute_slice(args: tuple[int, list[int], dt.date, list[dt.date] | None]) -> int:
+    job_id, ids, today, months = args
+    count = refresh_due(ids, today, months)
     RecomputeJob.objects.filter(pk=job_id).update(done=F("done") + count)
     return count
 
 
-def _recompute_slice_in_child(args: tuple[int, list[int], dt.date]) -> int:
+def _recompute_slice_in_child(args: tuple[int, list[int], dt.date, list[dt.date] | None]) -> int:
     try:
         return _recompute_slice(args)
     finally:
         connections.close_all()
 
 
-def run_recompute(job: RecomputeJob, today: dt.date | None = None) -> RecomputeJob:
+def run_recompute(job: RecomputeJob, today: dt.date | None = None, months: list[dt.date] | None = None) -> RecomputeJob:
     """Recompute every elder under the job's region, saving progress as it goes.
 
     Big regions on PostgreSQL use every core (when this process may have children: not inside a
@@ -286,7 +345,7 @@ def run_recompute(job: RecomputeJob, today: dt.date | None = None) -> RecomputeJ
     )
     job.total, job.done = len(ids), 0
     job.save(update_fields=["total", "done"])
-    slices = [(job.pk, ids[i : i + RECOMPUTE_SLICE], today) for i in range(0, len(ids), RECOMPUTE_SLICE)]
+    slices = [(job.pk, ids[i : i + RECOMPUTE_SLICE], today, months) for i in range(0, len(ids), RECOMPUTE_SLICE)]
     workers = min(os.cpu_count() or 1, 4)
     parallel = (
         connection.vendor == "postgresql"

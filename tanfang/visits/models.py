@@ -48,6 +48,11 @@ class Visit(RegionOwned):
     client_id = models.UUIDField(unique=True)
     # A reviewer found the visit was not made as recorded: it stays on file but no longer counts.
     rejected = models.BooleanField(_("审核不通过"), default=False)
+    # For the month's figures (schedule): whether verification flagged the record, and where its review
+    # stands ("", pending, confirmed, corrected, rejected). Written by records.services with the record's
+    # own review state, in the same transaction; the record keeps the flags and the review's details.
+    flagged = models.BooleanField(_("有核查提示"), default=False)
+    review = models.CharField(_("审核"), max_length=16, blank=True, default="")
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 

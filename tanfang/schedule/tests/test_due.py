@@ -24,7 +24,9 @@ from tanfang.schedule.due import (
     WhenAway,
     add_months,
     contact_at,
+    declined_in_month,
     in_denominator,
+    method_of_month,
     month_figures,
     obligations,
     tighten,
@@ -401,3 +403,56 @@ def test_an_unmet_recheck_is_overdue_the_day_after():
 
 def test_no_recheck_is_owed_while_the_elder_is_in_hospital():
     assert _rechecks(status="hospitalised") == []
+
+
+# --- elders who declined visits (意愿：不愿意) ------------------------------------------------------
+
+
+def test_an_elder_who_declined_is_left_out_of_the_denominator_and_owes_no_monthly_visit():
+    # Given an elder registered long ago who declined visits
+    facts = ElderFacts(registered_on=D(1, 1), declined=True)
+    # When November is looked at, with no contact
+    # Then the elder is not among those to be visited, owes no monthly visit, and is counted as declined
+    assert not in_denominator(facts, [], POLICY, 2026, 11)
+    assert declined_in_month(facts, [], POLICY, 2026, 11)
+    assert not [o for o in obligations(facts, [], POLICY, D(11, 20)) if o.reason == Reason.MONTHLY]
+
+
+def test_a_region_may_count_those_who_declined():
+    # Given a policy that counts elders who declined
+    counting = Policy(count_declined=True)
+    facts = ElderFacts(registered_on=D(1, 1), declined=True)
+    # Then they are in the denominator, owe the monthly visit, and are not set apart as declined
+    assert in_denominator(facts, [], counting, 2026, 11)
+    assert not declined_in_month(facts, [], counting, 2026, 11)
+    assert [o for o in obligations(facts, [], counting, D(11, 20)) if o.reason == Reason.MONTHLY]
+    # and a stricter child keeps counting them when the parent does
+    assert tighten(counting, POLICY).count_declined and tighten(POLICY, counting).count_declined
+
+
+def test_an_elder_who_declined_but_was_visited_counts_as_visited():
+    # Given an elder who declined but was visited in November anyway
+    facts = ElderFacts(registered_on=D(1, 1), declined=True)
+    contacts = [Contact(D(11, 3), HOME)]
+    # Then the visit counts like any visit made: in the denominator, visited, not set apart
+    assert in_denominator(facts, contacts, POLICY, 2026, 11)
+    assert visited_in_month(facts, contacts, POLICY, 2026, 11)
+    assert not declined_in_month(facts, contacts, POLICY, 2026, 11)
+
+
+def test_a_deceased_elder_who_had_declined_is_not_counted_as_declined_after_death():
+    # Given an elder who declined and died in October
+    facts = ElderFacts(registered_on=D(1, 1), declined=True, statuses=(StatusSpan("deceased", D(10, 5)),))
+    # Then November counts them nowhere
+    assert not in_denominator(facts, [], POLICY, 2026, 11)
+    assert not declined_in_month(facts, [], POLICY, 2026, 11)
+
+
+def test_the_method_of_a_month_is_the_strongest_counted_contact():
+    facts = ElderFacts(registered_on=D(1, 1))
+    # Given a phone call and a home visit in November, a video call in December
+    contacts = [Contact(D(11, 3), PHONE), Contact(D(11, 20), HOME), Contact(D(12, 1), VIDEO)]
+    # Then November was a home visit, December a video visit, and October nothing
+    assert method_of_month(facts, contacts, POLICY, 2026, 11) == HOME
+    assert method_of_month(facts, contacts, POLICY, 2026, 12) == VIDEO
+    assert method_of_month(facts, contacts, POLICY, 2026, 10) == ""

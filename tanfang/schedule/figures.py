@@ -1,0 +1,308 @@
+"""Reading the month's figures: every page, export and API operation that shows a number reads it here.
+
+A region's month comes from its own fact cells (`MonthFact`, one row per cohort), or from the snapshot
+taken when the month closed (`ClosedFact`) while it stays closed. Nothing here scans visits. The lists
+of elders behind a number read the elder-month rows (`MonthDue`) of the region and month.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from tanfang.core.errors import NotFound
+from tanfang.core.roles import Permission, has_permission
+from tanfang.core.scope import Actor
+from tanfang.elders.models import Group
+from tanfang.regions.models import Region
+from tanfang.regions.scoping import get_region_for
+from tanfang.schedule import due
+from tanfang.schedule.closing import close_of, closes_on, open_corrections
+from tanfang.schedule.models import ClosedFact, MonthClose, MonthDue, MonthFact, VisitorMonth
+from tanfang.schedule.months import ALL_COHORTS, FACT_CELLS, GROUP_BITS, HIGH_RISK_BIT
+from tanfang.schedule.services import refresh_queued
+
+METHODS = ("home", "video", "phone", "other")
+
+
+@dataclass(frozen=True)
+class Figures:
+    """A region's month: every indicator, from the facts."""
+
+    region: Region
+    month: dt.date
+    cells: dict[str, int]
+    visitors_active: int
+    by_group: dict[str, dict[str, int]]  # group → cells of the elders in it (an elder may be in several)
+    high_risk: dict[str, int]
+    closed: bool = False
+    corrections: int = 0  # records after the close not in the snapshot (补录)
+
+    def __getattr__(self, name: str) -> int:
+        if name in FACT_CELLS:
+            return self.cells.get(name, 0)
+        raise AttributeError(name)
+
+    @property
+    def rate(self) -> float | None:
+        """月探访率: visited / to be visited."""
+        to_visit = self.cells.get("to_visit", 0)
+        return self.cells.get("visited", 0) / to_visit if to_visit else None
+
+    @property
+    def not_visited(self) -> int:
+        return self.cells.get("to_visit", 0) - self.cells.get("visited", 0)
+
+    @property
+    def satisfaction(self) -> float | None:
+        """Average satisfaction, 1 (非常不满意) to 5 (非常满意)."""
+        n = self.cells.get("satisfaction_n", 0)
+        return self.cells.get("satisfaction_sum", 0) / n if n else None
+
+    @property
+    def disabled(self) -> dict[str, int]:
+        """失能 coverage: the disabled elders' cells."""
+        return self.by_group.get(Group.DISABLED, {})
+
+    def group_rate(self, group: str) -> float | None:
+        cells = self.by_group.get(group, {})
+        return cells.get("visited", 0) / cells["to_visit"] if cells.get("to_visit") else None
+
+    def as_dict(self) -> dict[str, Any]:
+        rate, satisfaction = self.rate, self.satisfaction
+        return {
+            **{name: self.cells.get(name, 0) for name in FACT_CELLS if name != "elders"},
+            "rate": round(rate, 4) if rate is not None else None,
+            "not_visited": self.not_visited,
+            "satisfaction": round(satisfaction, 2) if satisfaction is not None else None,
+            "visitors_active": self.visitors_active,
+            "groups": {
+                g: {"to_visit": c.get("to_visit", 0), "visited": c.get("visited", 0)} for g, c in self.by_group.items()
+            },
+            "disabled_home": self.disabled.get("visited_home", 0),
+            "high_risk": {"to_visit": self.high_risk.get("to_visit", 0), "visited": self.high_risk.get("visited", 0)},
+        }
+
+
+def month_of(text: str, today: dt.date) -> dt.date:
+    """'YYYY-MM' (or '' for this month) to the month's first day; NotFound-free: callers validate the format."""
+    if not text:
+        return today.replace(day=1)
+    year, month = (int(part) for part in text.split("-"))
+    return dt.date(year, month, 1)
+
+
+def figures_region_for(actor: Actor, code: str) -> Region:
+    """A region whose figures the actor may read: in scope, for a role that reads figures. NotFound else."""
+    if not has_permission(actor.role, Permission.VIEW_FIGURES):
+        raise NotFound()
+    return get_region_for(actor, code)
+
+
+def _cells_of(rows: Iterable[Any]) -> tuple[dict[str, int], dict[str, dict[str, int]], dict[str, int], int]:
+    total: Counter[str] = Counter()
+    groups: dict[str, Counter[str]] = {g: Counter() for g in GROUP_BITS}
+    risky: Counter[str] = Counter()
+    visitors = 0
+    for row in rows:
+        if row.cohort == ALL_COHORTS:
+            visitors = getattr(row, "visitors_active", 0)
+            continue
+        cells = {c: getattr(row, c) for c in FACT_CELLS}
+        total.update(cells)
+        for group, bit in GROUP_BITS.items():
+            if row.cohort & bit:
+                groups[group].update(cells)
+        if row.cohort & HIGH_RISK_BIT:
+            risky.update(cells)
+    return dict(total), {g: dict(c) for g, c in groups.items()}, dict(risky), visitors
+
+
+def _live_visitors(paths: Sequence[str], month: dt.date) -> dict[str, int]:
+    """Visitors who recorded visits in the month, for each of these regions."""
+    found: dict[str, int] = {}
+    for path in paths:
+        found[path] = (
+            VisitorMonth.objects.filter(month=month, region_path__startswith=path, rows__gt=0)
+            .values("visitor_id")
+            .distinct()
+            .count()
+        )
+    return found
+
+
+def _snapshot_of(region: Region, month: dt.date) -> MonthClose | None:
+    close = close_of(region.path, month)
+    return close if close is not None and close.closed else None
+
+
+def figures_of(regions: Sequence[Region], month: dt.date) -> list[Figures]:
+    """The month's figures of these regions (already checked to be readable), in the order given."""
+    if not regions:
+        return []
+    closes = {region.path: _snapshot_of(region, month) for region in regions}
+    frozen = [r for r in regions if closes[r.path] is not None]
+    live = [r for r in regions if closes[r.path] is None]
+    rows: dict[str, list[Any]] = {r.path: [] for r in regions}
+    if live:
+        for fact in MonthFact.objects.filter(month=month, region_path__in=[r.path for r in live]):
+            rows[fact.region_path].append(fact)
+    if frozen:
+        for closed in ClosedFact.objects.filter(
+            month=month, region_path__in=[r.path for r in frozen], close__in={c.pk for c in closes.values() if c}
+        ):
+            rows[closed.region_path].append(closed)
+    visitors = _live_visitors([r.path for r in live], month)
+    result = []
+    for region in regions:
+        cells, groups, risky, active = _cells_of(rows[region.path])
+        close = closes[region.path]
+        result.append(
+            Figures(
+                region=region,
+                month=month,
+                cells=cells,
+                visitors_active=active if close is not None else visitors.get(region.path, 0),
+                by_group=groups,
+                high_risk=risky,
+                closed=close is not None,
+                corrections=open_corrections(region.path, month) if close is not None else 0,
+            )
+        )
+    return result
+
+
+def region_figures(actor: Actor, code: str, month: dt.date) -> Figures:
+    """A region's month, fresh: what was just recorded in it counts at once (its queue is drained)."""
+    region = figures_region_for(actor, code)
+    refresh_queued(region_path=region.path)
+    return figures_of([region], month)[0]
+
+
+@dataclass(frozen=True)
+class Ranked:
+    figures: Figures
+    rank: int | None  # by visit rate, 1 is best; None without anyone to visit
+    change: float | None  # the rate's change from the month before, in points of 1.0
+
+
+def sub_regions(actor: Actor, code: str, month: dt.date) -> list[Ranked]:
+    """The direct sub-regions of a region in scope, ranked by visit rate (best first), with the change
+    from the month before. Regions without anyone to visit come last, unranked."""
+    region = figures_region_for(actor, code)
+    children = list(Region.objects.filter(parent=region).order_by("code"))
+    now_ = figures_of(children, month)
+    before = {f.region.code: f.rate for f in figures_of(children, due.add_months(month, -1))}
+    rated = sorted((f for f in now_ if f.rate is not None), key=lambda f: (-(f.rate or 0), -f.to_visit, f.region.code))
+    ranks = {f.region.code: i for i, f in enumerate(rated, start=1)}
+    ordered = rated + [f for f in now_ if f.rate is None]
+    return [
+        Ranked(
+            figures=f,
+            rank=ranks.get(f.region.code),
+            change=_change(f.rate, before.get(f.region.code)),
+        )
+        for f in ordered
+    ]
+
+
+def _change(now_: float | None, before: float | None) -> float | None:
+    return now_ - before if now_ is not None and before is not None else None
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    month: dt.date
+    to_visit: int
+    visited: int
+    rate: float | None
+
+
+def trend(actor: Actor, code: str, month: dt.date, months: int = 12) -> list[TrendPoint]:
+    """The visit rate of the `months` months up to `month`, oldest first (closed months from their snapshot)."""
+    region = figures_region_for(actor, code)
+    points = []
+    for back in range(months - 1, -1, -1):
+        first = due.add_months(month, -back)
+        figures = figures_of([region], first)[0]
+        points.append(TrendPoint(first, figures.to_visit, figures.visited, figures.rate))
+    return points
+
+
+# --- the elders behind a number ------------------------------------------------------------------
+
+MEASURES: dict[str, Any] = {
+    "to_visit": (_("应探访"), Q(to_visit=True)),
+    "visited": (_("已探访"), Q(visited=True)),
+    "not_visited": (_("未探访"), Q(to_visit=True, visited=False)),
+    "home": (_("上门探访"), Q(visited=True, method="home")),
+    "phone": (_("电话问候"), Q(visited=True, method="phone")),
+    "video": (_("音视频探访"), Q(visited=True, method="video")),
+    "declined": (_("不愿接受探访"), Q(declined=True)),
+    "attempts": (_("未遇"), Q(attempts__gt=0)),
+    "flagged": (_("有核查提示"), Q(flagged__gt=0)),
+    "rejected": (_("审核不予认可"), Q(rejected__gt=0)),
+    "fu_opened": (_("新发起跟进"), Q(fu_opened__gt=0)),
+    "fu_overdue": (_("跟进逾期"), Q(fu_overdue__gt=0)),
+    "services": (_("关爱服务"), Q(services__gt=0)),
+    "incidents": (_("紧急事件"), Q(incidents__gt=0)),
+}
+
+
+def _cohorts_with(bit: int) -> list[int]:
+    return [c for c in range(HIGH_RISK_BIT * 2) if c & bit]
+
+
+def elders_behind(actor: Actor, code: str, month: dt.date, measure: str, group: str = "") -> QuerySet[MonthDue]:
+    """The elder-month rows behind one of a region's numbers (MEASURES), optionally of one group only,
+    by village then elder. Roles that read figures but not elders (none today) would get NotFound."""
+    region = figures_region_for(actor, code)
+    if measure not in MEASURES or not has_permission(actor.role, Permission.VIEW_ELDERS):
+        raise NotFound()
+    refresh_queued(region_path=region.path)
+    condition = MEASURES[measure][1]
+    rows = MonthDue.objects.filter(condition, month=month, region_path__startswith=region.path)
+    if group:
+        if group not in GROUP_BITS:
+            raise NotFound()
+        rows = rows.filter(cohort__in=_cohorts_with(GROUP_BITS[group]))
+    return rows.select_related("elder", "elder__region").order_by("region_path", "elder_id")
+
+
+# --- months: open, closed, corrections --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MonthStatus:
+    month: dt.date
+    state: str  # open | closed | reopened
+    closes_on: dt.date
+    closed_at: dt.datetime | None
+    corrections: int
+    reason: str = ""
+
+
+def month_status(actor: Actor, code: str, month: dt.date) -> MonthStatus:
+    """Whether a month is open, closed or re-opened for the region's province, and the corrections since."""
+    region = figures_region_for(actor, code)
+    close = close_of(region.path, month)
+    state = "open" if close is None else ("closed" if close.closed else "reopened")
+    return MonthStatus(
+        month=month,
+        state=state,
+        closes_on=closes_on(month),
+        closed_at=close.closed_at if close else None,
+        corrections=open_corrections(region.path, month) if close is not None else 0,
+        reason=close.reason if close else "",
+    )
+
+
+def recent_months(actor: Actor, code: str, today: dt.date, count: int = 13) -> list[MonthStatus]:
+    """This month and the ones before it, newest first, with their state."""
+    return [month_status(actor, code, due.add_months(today.replace(day=1), -back)) for back in range(count)]
