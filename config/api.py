@@ -13,6 +13,7 @@ from tanfang.core.api_render import ReadableJSONRenderer
 from tanfang.elders.api import router as elders_router
 from tanfang.notifications.api import router as notifications_router
 from tanfang.records.api import router as records_router
+from tanfang.reports.api import router as reports_router
 from tanfang.regions.api import router as regions_router
 from tanfang.schedule.api import router as schedule_router
 from tanfang.visitors.api import router as visitors_router
@@ -38,6 +39,7 @@ api.add_router("/", visitors_router)
 api.add_router("/", schedule_router)
 api.add_router("/", visits_router)
 api.add_router("/", records_router)
+api.add_router("/", reports_router)
 api.add_router("/", care_router)
 api.add_router("/", care_services_router)
 api.add_router("/", alerts_router)

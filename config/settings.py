@@ -220,6 +220,7 @@ MEDIA_ROOT = Path(os.environ.get("TANFANG_MEDIA_ROOT", VAR_DIR / "media"))  # vi
 STATICFILES_DIRS = [
     ("vendor/bootstrap", NODE_MODULES_DIR / "bootstrap" / "dist"),
     ("vendor/htmx", NODE_MODULES_DIR / "htmx.org" / "dist"),
+    ("vendor/echarts", NODE_MODULES_DIR / "echarts" / "dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -26,5 +26,6 @@ urlpatterns = [
     path("audit/", include("tanfang.audit.urls")),
     path("inbox/", include("tanfang.notifications.urls")),
     path("outbox/", include("tanfang.notifications.outbox_urls")),
+    path("figures/", include("tanfang.reports.urls")),
     path("api/v1/", api.urls),
 ]

@@ -27,6 +27,7 @@ NAVIGATION = [
     NavItem("home", _("首页"), None),
     NavItem("schedule:worklist", _("我的探访"), Permission.VISIT),
     NavItem("schedule:home", _("探访进度"), Permission.VIEW_ELDERS),
+    NavItem("reports:dashboard", _("统计分析"), Permission.VIEW_FIGURES),
     NavItem("records:review_list", _("探访核查"), Permission.REVIEW_VISITS),
     NavItem("alerts:list", _("紧急事件"), None, lambda actor: reads_incidents(actor.role)),
     NavItem("care:list", _("跟进事项"), None, lambda actor: sees_follow_ups(actor.role)),

@@ -70,14 +70,20 @@ def yes_no(value: bool | None) -> str:
 
 
 def a4_document(
-    out: BinaryIO, *, title: str, subject: str, top_mm: float = 15, bottom_mm: float = 15
+    out: BinaryIO,
+    *,
+    title: str,
+    subject: str,
+    top_mm: float = 15,
+    bottom_mm: float = 15,
+    pagesize: tuple[float, float] = A4,
 ) -> SimpleDocTemplate:
-    """A plain A4 document whose canvas starts every page in the embedded font (never a base-14 font,
-    which would not be embedded and reads differently on other machines)."""
+    """A plain A4 document (portrait, or `landscape(A4)`) whose canvas starts every page in the embedded
+    font (never a base-14 font, which would not be embedded and reads differently on other machines)."""
     register_fonts()
     return SimpleDocTemplate(
         out,
-        pagesize=A4,
+        pagesize=pagesize,
         leftMargin=15 * mm,
         rightMargin=15 * mm,
         topMargin=top_mm * mm,

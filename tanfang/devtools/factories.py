@@ -11,11 +11,13 @@ from tanfang.accounts.models import User
 from tanfang.core.id_numbers import make_citizen_id
 from tanfang.core.roles import RegionLevel, Role
 from tanfang.core.scope import Actor
+from tanfang.core.time import local_today
 from tanfang.elders.inputs import ElderInput
 from tanfang.elders.models import Elder
 from tanfang.elders.services import register_elder
 from tanfang.records.services import RecordInput, submit_records, template_for
 from tanfang.regions.models import Region, UserRegion
+from tanfang.schedule.models import MonthDue
 from tanfang.visits.models import Visit
 
 DEFAULT_PASSWORD = "Tanfang@2026"
@@ -124,3 +126,9 @@ def record_test_visit(
         raise result.error
     assert result.visit is not None
     return result.visit
+
+
+def month_due(elder: Elder, month: dt.date | None = None) -> MonthDue:
+    """The elder's month row (this month by default, in Asia/Shanghai); an empty one when it has none."""
+    first = (month or local_today()).replace(day=1)
+    return MonthDue.objects.filter(elder=elder, month=first).first() or MonthDue(elder=elder, month=first)

@@ -2,7 +2,8 @@
 
 Two kinds of use, kept apart:
 
-- **Shown to a person** (`reveal`, `reveal_for_print`): the role must carry REVEAL_PERSONAL_DATA
+- **Shown to a person** (`reveal`, `reveal_for_print`, and `snapshot_value_for_print` for the numbers a
+  visit record's archive snapshot kept, inside a print job `reveal_for_print` allowed): the role must carry REVEAL_PERSONAL_DATA
   inside its scope and state a reason, or be the elder's paired visitor making a one-tap call; every
   use writes a PERSONAL_DATA_REVEALED audit event in the same transaction (one per print job, naming
   its elders and visits). Pages, the API, the printed form and the one-tap call all come here.
@@ -52,6 +53,13 @@ CALL_REASON = "一键拨号"
 
 def stored_value(token: Any, context: str) -> str:
     """A stored number in full, for writing the record back unchanged; never show it to anyone."""
+    return field_cipher().decrypt(bytes(token), context=context) if token else ""
+
+
+def snapshot_value_for_print(token: bytes, context: str) -> str:
+    """A number kept in a visit record's archive snapshot (records.snapshot), in full, for a print job
+    that `reveal_for_print` has just allowed and audited for the snapshot's elder: the same audit event
+    stands for the numbers as they were on the day of the visit. Callers check that first."""
     return field_cipher().decrypt(bytes(token), context=context) if token else ""
 
 

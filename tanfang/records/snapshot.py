@@ -31,7 +31,7 @@ from tanfang.elders.models import (
     PHONE_CONTEXT,
     Elder,
 )
-from tanfang.elders.personal_data import FullNumbers, stored_value
+from tanfang.elders.personal_data import FullNumbers, snapshot_value_for_print
 from tanfang.regions.paths import codes_of
 from tanfang.regions.selectors import region_names_unscoped
 
@@ -235,7 +235,7 @@ def read(data: Mapping[str, Any]) -> Registry:
 
 
 def _plain(number: Number, context: str) -> str:
-    return stored_value(base64.b64decode(number.cipher), context) if number.cipher else ""
+    return snapshot_value_for_print(base64.b64decode(number.cipher), context) if number.cipher else ""
 
 
 def numbers_in_full(registry: Registry) -> FullNumbers:

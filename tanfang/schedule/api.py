@@ -130,6 +130,7 @@ class PolicyIn(Schema):
     disabled_home_visit_months: int = Field(3, ge=1, le=12)
     high_risk_interval_days: int = Field(7, ge=1, le=31)
     pause_when_away: bool = False
+    count_declined: bool = Field(False, description="不愿接受探访的老人计入应探访人数（默认不计入，单独统计）")
     festival_window_before: int = Field(7, ge=0, le=30)
     festival_window_after: int = Field(0, ge=0, le=30)
 
@@ -141,6 +142,7 @@ class PolicyOut(Schema):
     disabled_home_visit_months: int
     high_risk_interval_days: int
     when_away: str
+    count_declined: bool
 
 
 @router.get("/regions/{code}/policy", response=PolicyOut, summary="区划的有效探访政策（含上级继承）")
@@ -153,6 +155,7 @@ def get_policy(request: HttpRequest, code: RegionCodeInPath) -> PolicyOut:
         disabled_home_visit_months=policy.disabled_home_visit_months,
         high_risk_interval_days=policy.high_risk_interval_days,
         when_away=str(policy.when_away),
+        count_declined=policy.count_declined,
     )
 
 

@@ -180,8 +180,8 @@ def _close(province: str, month: dt.date, actor: Actor | None, reason: str) -> M
 
 
 def _month_for(actor: Actor, region_code: str, month: dt.date) -> Region:
+    region = get_region_for(actor, region_code)  # outside the actor's scope: 404, like a missing region
     require_permission(actor, Permission.CLOSE_MONTHS)
-    region = get_region_for(actor, region_code)
     if region.level != RegionLevel.PROVINCE:
         raise ValidationFailed(errors=[FieldError("region", _("月结按省进行，请选择省级区划"))])
     if closes_on(month) >= local_today():

@@ -21,6 +21,7 @@ class PolicyForm(BootstrapForm):
     disabled_home_visit_months = forms.IntegerField(label=_("失能老人上门探访间隔（月）"), min_value=1, max_value=12)
     high_risk_interval_days = forms.IntegerField(label=_("高风险老人探访间隔（天）"), min_value=1, max_value=31)
     pause_when_away = forms.BooleanField(label=_("外出或住院期间暂停（否则电话、视频计入）"), required=False)
+    count_declined = forms.BooleanField(label=_("不愿接受探访的老人计入应探访人数"), required=False)
     festival_window_before = forms.IntegerField(label=_("节日前几天起须联系"), min_value=0, max_value=30)
     festival_window_after = forms.IntegerField(label=_("节日后几天内须联系"), min_value=0, max_value=30)
 

@@ -89,9 +89,7 @@ class ElderDue(models.Model):
     elder = models.OneToOneField("elders.Elder", on_delete=models.CASCADE, primary_key=True, related_name="due")
     region_path = models.CharField(max_length=100)
     computed_on = models.DateField()
-    month = models.DateField()  # the first day of the month the flags below are about
-    in_denominator = models.BooleanField(default=False)
-    visited = models.BooleanField(default=False)
+    month = models.DateField()  # the first day of `computed_on`'s month (the month's figures: MonthDue)
     deadline = models.DateField(null=True, blank=True)  # the most urgent unmet obligation
     reason = models.CharField(max_length=16, blank=True)
     label = models.CharField(max_length=50, blank=True)
@@ -102,9 +100,6 @@ class ElderDue(models.Model):
     class Meta:
         indexes = [
             # region_path has the "C" collation on PostgreSQL (migration), so prefix filters use these.
-            models.Index(
-                fields=["region_path", "month", "in_denominator", "visited"], name="elderdue_month_counts_idx"
-            ),
             models.Index(fields=["region_path", "deadline"], name="elderdue_deadline_idx"),
         ]
 

@@ -35,8 +35,9 @@ class Rebuilt:
     cells_changed: int
 
 
-def month_rows(region_path: str, month: dt.date, today: dt.date) -> dict[int, ElderMonth]:
-    """Every elder month of the region, computed from the records of that month."""
+def month_rows(region_path: str, month: dt.date, today: dt.date) -> tuple[dict[int, ElderMonth], int]:
+    """Every elder month of the region, computed from the records of that month, and how many elders
+    were looked at (those registered by the month's end)."""
     first, last = due.month_bounds(month.year, month.month)
     policies = current_policies()
     ids = list(
@@ -61,7 +62,7 @@ def month_rows(region_path: str, month: dt.date, today: dt.date) -> dict[int, El
             )
             if row is not None:
                 rows[elder.pk] = row
-    return rows
+    return rows, len(ids)
 
 
 def rebuild_month(*, region_path: str, month: dt.date, today: dt.date | None = None) -> Rebuilt:
@@ -74,7 +75,7 @@ def rebuild_month(*, region_path: str, month: dt.date, today: dt.date | None = N
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [DRAIN_LOCK])
         list(MonthFact.objects.select_for_update().filter(region_path=region_path, month=month).values_list("pk"))
-        rows = month_rows(region_path, month, today)
+        rows, considered = month_rows(region_path, month, today)
         result = replace_month(region_path, month, rows)
         record_event(
             actor=None,
@@ -84,7 +85,7 @@ def rebuild_month(*, region_path: str, month: dt.date, today: dt.date | None = N
             region_path=region_path or None,
             details={"month": f"{month:%Y-%m}", "rows": result["rows"], "cells_changed": result["cells_changed"]},
         )
-    return Rebuilt(region_path, month, len(rows), result["rows"], result["cells_changed"])
+    return Rebuilt(region_path, month, considered, result["rows"], result["cells_changed"])
 
 
 def path_of(code: str) -> str | None:

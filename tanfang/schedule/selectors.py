@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Max, QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
@@ -22,9 +22,10 @@ from tanfang.regions.paths import path_prefixes
 from tanfang.regions.scoping import get_region_for
 from tanfang.schedule import due
 from tanfang.schedule.due import Policy, Reason, State
-from tanfang.schedule.models import ElderDue, RecomputeJob, RegionPolicy, WeatherEvent
+from tanfang.schedule.figures import figures_of
+from tanfang.schedule.models import ElderDue, MonthDue, RecomputeJob, RegionPolicy, WeatherEvent
 from tanfang.schedule.policies import PolicyBook
-from tanfang.schedule.services import load_facts, refresh_due, refresh_queued, regions_being_refreshed
+from tanfang.schedule.services import refresh_due, refresh_queued, regions_being_refreshed
 from tanfang.visitors.models import Pairing, Visitor
 from tanfang.visitors.selectors import unpaired_elders, visitors_visible_to
 from tanfang.visits.models import Outcome, Visit
@@ -177,12 +178,14 @@ def month_end(day: dt.date) -> dt.date:
 
 
 def not_visited_this_month(actor: Actor, code: str, today: dt.date) -> QuerySet[ElderDue]:
-    """Elders of the region to be visited this month and not yet visited, by region then id."""
+    """Elders of the region to be visited this month and not yet visited (their month rows say so), with
+    their due states, by region then id."""
     region = _region(actor, code, today)
+    missed = MonthDue.objects.filter(
+        month=today.replace(day=1), region_path__startswith=region.path, to_visit=True, visited=False
+    ).values("elder_id")
     return (
-        ElderDue.objects.filter(
-            region_path__startswith=region.path, month=today.replace(day=1), in_denominator=True, visited=False
-        )
+        ElderDue.objects.filter(elder_id__in=missed)
         .select_related("elder", "elder__region")
         .order_by("region_path", "elder_id")
     )
@@ -208,9 +211,10 @@ class MonthSummary:
 
 
 def month_summary(actor: Actor, code: str, today: dt.date) -> MonthSummary:
+    """This month's figures for the region, from the same facts as the dashboard (schedule.figures)."""
     region = _region(actor, code, today)
-    rows = ElderDue.objects.filter(region_path__startswith=region.path, month=today.replace(day=1), in_denominator=True)
-    return MonthSummary(denominator=rows.count(), visited=rows.filter(visited=True).count())
+    figures = figures_of([region], today.replace(day=1))[0]
+    return MonthSummary(denominator=figures.to_visit, visited=figures.visited)
 
 
 # --- a region's lists, as the schedule pages show them -----------------------------------------
@@ -324,54 +328,43 @@ class MonthList:
 def month_of_region(
     actor: Actor, code: str, year: int, month: int, today: dt.date, *, page: int, page_size: int
 ) -> MonthList:
-    """A region's month: to be visited, visited, and a page of those not visited. The current month
-    comes from the stored due states; a past one is computed from the visits with the same rules
-    (due.py). A month after `today` is refused."""
+    """A region's month: to be visited and visited from the month's facts (a closed month's snapshot:
+    the same answer as the dashboard), and a page of those not visited, from the elder-month rows as
+    they are now (late records included). A month after `today` is refused."""
     if (year, month) > (today.year, today.month):
         raise ValidationFailed(errors=[FieldError("month", _("不能查询未来的月份"))])
-    if (year, month) == (today.year, today.month):
-        summary = month_summary(actor, code, today)
-        rows = not_visited_this_month(actor, code, today)
-        start = (page - 1) * page_size
-        chunk = list(rows[start : start + page_size + 1])
-        return MonthList(
-            denominator=summary.denominator,
-            visited=summary.visited,
-            missed=[
-                MissedElder(d.elder_id, d.elder.name, d.elder.region_id, d.deadline, d.last_contact_on)
-                for d in chunk[:page_size]
-            ],
-            has_next=len(chunk) > page_size,
-        )
-    return _past_month(actor, code, year, month, page, page_size)
-
-
-def _past_month(actor: Actor, code: str, year: int, month: int, page: int, page_size: int) -> MonthList:
-    region = schedule_region_for(actor, code)
-    _first, last = due.month_bounds(year, month)
-    ids = list(
-        Elder.objects.filter(region_path__startswith=region.path, registered_on__lte=last, merged_into__isnull=True)
-        .order_by("region_path", "id")
-        .values_list("pk", flat=True)
+    region = _region(actor, code, today)
+    first, last = due.month_bounds(year, month)
+    figures = figures_of([region], first)[0]
+    rows = (
+        MonthDue.objects.filter(month=first, region_path__startswith=region.path, to_visit=True, visited=False)
+        .select_related("elder")
+        .order_by("region_path", "elder_id")
     )
-    policies = PolicyBook()
-    denominator = visited = 0
-    missed: list[MissedElder] = []
-    reference = last + dt.timedelta(days=1)
-    for start in range(0, len(ids), 2000):
-        for elder, facts, contacts, _visits in load_facts(ids[start : start + 2000], reference).values():
-            policy = policies.policy(elder.region_path)
-            if not due.in_denominator(facts, contacts, policy, year, month):
-                continue
-            denominator += 1
-            if due.visited_in_month(facts, contacts, policy, year, month):
-                visited += 1
-            else:
-                before = [c.day for c in contacts if c.day <= last]
-                missed.append(MissedElder(elder.pk, elder.name, elder.region_id, last, max(before, default=None)))
+    start = (page - 1) * page_size
+    fetched = list(rows[start : start + page_size + 1])
+    chunk = fetched[:page_size]
+    ids = [row.elder_id for row in chunk]
+    current = (year, month) == (today.year, today.month)
+    states = {d.elder_id: d for d in ElderDue.objects.filter(elder_id__in=ids)} if current else {}
+    last_visits = dict(
+        Visit.objects.filter(elder_id__in=ids, day__lte=last, outcome=Outcome.VISITED, rejected=False)
+        .values_list("elder_id")
+        .annotate(top=Max("day"))
+        .values_list("elder_id", "top")
+    )
     return MonthList(
-        denominator=denominator,
-        visited=visited,
-        missed=missed[(page - 1) * page_size : page * page_size],
-        has_next=len(missed) > page * page_size,
+        denominator=figures.to_visit,
+        visited=figures.visited,
+        missed=[
+            MissedElder(
+                row.elder_id,
+                row.elder.name,
+                row.elder.region_id,
+                states[row.elder_id].deadline if row.elder_id in states else last,
+                last_visits.get(row.elder_id),
+            )
+            for row in chunk
+        ],
+        has_next=len(fetched) > page_size,
     )

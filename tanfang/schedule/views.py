@@ -165,6 +165,7 @@ def policy_view(request: HttpRequest, code: str) -> HttpResponse:
         "disabled_home_visit_months": effective.disabled_home_visit_months,
         "high_risk_interval_days": effective.high_risk_interval_days,
         "pause_when_away": effective.when_away == "paused",
+        "count_declined": effective.count_declined,
         "festival_window_before": own.festival_window_before if own else 7,
         "festival_window_after": own.festival_window_after if own else 0,
     }

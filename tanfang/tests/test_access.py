@@ -185,6 +185,10 @@ PROVIDER_PAGE: dict[str, object] = {
 }
 RECORD_CASES = [
     RecordCase("regions:detail", "get", lambda n: f"/regions/{n['region']}/"),
+    RecordCase("reports:report_xlsx", "get", lambda n: f"/figures/report.xlsx?region={n['region']}"),
+    RecordCase("reports:report_pdf", "get", lambda n: f"/figures/report.pdf?region={n['region']}"),
+    RecordCase("reports:progress_pdf", "get", lambda n: f"/figures/progress.pdf?region={n['region']}"),
+    RecordCase("reports:progress_xlsx", "get", lambda n: f"/figures/progress.xlsx?region={n['region']}"),
     RecordCase("users:detail", "get", lambda n: f"/users/{n['user']}/"),
     RecordCase("users:edit", "get", lambda n: f"/users/{n['user']}/edit/"),
     RecordCase(
@@ -325,6 +329,19 @@ RECORD_CASES = [
     RecordCase("care:close", "post", lambda n: f"/care/follow-ups/{n['follow_up']}/close/", {"outcome": "resolved"}),
     RecordCase("care:chase", "post", lambda n: f"/care/follow-ups/{n['follow_up']}/chase/"),
     RecordCase("schedule:chase_township", "post", lambda n: f"/schedule/{n['township']}/chase/"),
+    RecordCase("reports:dashboard", "get", lambda n: f"/figures/?region={n['region']}"),
+    RecordCase("reports:elders", "get", lambda n: f"/figures/elders/?region={n['region']}&measure=to_visit"),
+    RecordCase("reports:months", "get", lambda n: f"/figures/months/?region={n['region']}"),
+    RecordCase("reports:close_month", "post", lambda n: f"/figures/months/2026-10/close/?region={n['region']}"),
+    RecordCase(
+        "reports:reopen_month",
+        "post",
+        lambda n: f"/figures/months/2026-10/reopen/?region={n['region']}",
+        {"reason": "核实"},
+    ),
+    RecordCase("api-1:visit_rate", "get", lambda n: f"/api/v1/reports/visit-rate?region={n['region']}"),
+    RecordCase("api-1:indicators", "get", lambda n: f"/api/v1/reports/indicators?region={n['region']}"),
+    RecordCase("api-1:month_state", "get", lambda n: f"/api/v1/reports/months/2026-10/status?region={n['region']}"),
     RecordCase("care:deadlines", "get", lambda n: f"/care/deadlines/{n['region']}/"),
     RecordCase("care:deadlines", "post", lambda n: f"/care/deadlines/{n['region']}/", {"supporters": "10"}),
     RecordCase("care:open", "get", lambda n: f"/care/elders/{n['elder']}/follow-ups/new/"),
@@ -485,15 +502,19 @@ def test_out_of_scope_and_missing_records_look_the_same(case, north_records, off
 SECURITY_ONLY = {"users:reset_two_factor", "api-1:reset_two_factor_endpoint"}
 # Reached by the follow-up's owner, the village worker, not by the county officer who assigned it.
 OWNER_ONLY = {"care:accept", "api-1:accept_endpoint"}
+# Months close for a whole province: only its officers re-open them or close them again.
+PROVINCE_ONLY = {"reports:close_month", "reports:reopen_month"}
 
 
 @pytest.mark.parametrize("case", RECORD_CASES, ids=lambda c: f"{c.method} {c.route_name}")
 def test_the_owning_county_officer_reaches_the_same_records(
-    case, north_records, officer_county_north, security_admin, worker_village_north, as_user
+    case, north_records, officer_county_north, security_admin, worker_village_north, officer_province, as_user
 ):
     owner = security_admin if case.route_name in SECURITY_ONLY else officer_county_north
     if case.route_name in OWNER_ONLY:
         owner = worker_village_north
+    if case.route_name in PROVINCE_ONLY:
+        owner = officer_province
     response = _call(as_user(owner), case, north_records)
 
     assert response.status_code in (200, 201, 302), getattr(response, "content", b"")[:500]

@@ -159,7 +159,10 @@ def test_every_integer_in_a_path_is_bounded_and_every_region_code_has_a_pattern(
                     continue
                 if schema.get("type") == "integer" and (schema.get("minimum"), schema.get("maximum")) != (1, MAX_ID):
                     unbounded.append(f"{method} {path} {parameter['name']}")
-                if schema.get("type") == "string" and schema.get("pattern") != r"^\d{6}(\d{6})?$":
+                if schema.get("type") == "string" and schema.get("pattern") not in (
+                    r"^\d{6}(\d{6})?$",  # a region code
+                    r"^\d{4}-(0[1-9]|1[0-2])$",  # a month, YYYY-MM
+                ):
                     unbounded.append(f"{method} {path} {parameter['name']}")
 
     assert unbounded == []

@@ -24,7 +24,7 @@ from tanfang.accounts.models import User
 from tanfang.core.id_numbers import make_citizen_id
 from tanfang.core.roles import Role
 from tanfang.core.time import LOCAL_TZ
-from tanfang.devtools.factories import make_elder, make_user, record_test_visit, routine_answers
+from tanfang.devtools.factories import make_elder, make_user, month_due, record_test_visit, routine_answers
 from tanfang.elders.models import DueRefresh, Elder, RegionDueRefresh
 from tanfang.elders.tests.files import roster_xlsx
 from tanfang.elders.tests.pages import edit_page_data
@@ -269,7 +269,7 @@ class Case:
 
 
 def visited(w: World) -> None:
-    assert _state(w.elder).visited
+    assert month_due(w.elder).visited
 
 
 def phone_counted(w: World) -> None:
@@ -277,7 +277,7 @@ def phone_counted(w: World) -> None:
 
 
 def not_visited(w: World) -> None:
-    assert not _state(w.elder).visited and _state(w.elder).deadline is not None
+    assert not month_due(w.elder).visited and _state(w.elder).deadline is not None
 
 
 def owes_nothing(w: World) -> None:
@@ -300,7 +300,7 @@ def still_computed(w: World) -> None:
 
 def imported_has_a_state(w: World) -> None:
     state = _state(_imported())  # registered today, the 18th: owes a visit this month
-    assert state.in_denominator and state.deadline == dt.date(2026, 11, 30)
+    assert month_due(w.elder).to_visit and state.deadline == dt.date(2026, 11, 30)
 
 
 CASES = {
@@ -378,7 +378,7 @@ def weather_via_page(w: World) -> None:
 
 
 def once_no_longer_enough(w: World) -> None:
-    assert not _state(w.elder).visited  # one phone call this month, two now owed
+    assert not month_due(w.elder).visited  # one phone call this month, two now owed
 
 
 def weather_owed(w: World) -> None:
@@ -399,7 +399,7 @@ def test_each_region_change_queues_the_regions_due_refresh(world, change, then):
         # given: visited once this month
         record_test_visit(world.visitor_user, world.elder, method="phone", occurred_at=NOW - dt.timedelta(days=1))
         drain_due_queue(today=TODAY)
-        assert _state(world.elder).visited
+        assert month_due(world.elder).visited
 
         # when
         change(world)

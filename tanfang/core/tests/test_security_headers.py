@@ -196,8 +196,9 @@ def test_an_api_answer_to_a_token_holder_is_not_stored(elder, officer_county_nor
 
 
 def test_a_visitor_home_page_is_not_stored(visitor_north, as_user):
-    response = as_user(visitor_north).get("/")
+    response = as_user(visitor_north).get("/", follow=True)  # a visitor's home is its work list
 
+    assert response.redirect_chain == [("/worklist/", 302)]
     assert response.status_code == 200
     assert response["Cache-Control"] == "no-store, private"
 

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from tanfang.audit.models import AuditEvent
 from tanfang.core.roles import Role
 from tanfang.core.time import LOCAL_TZ
-from tanfang.devtools.factories import make_elder, make_user, record_test_visit
+from tanfang.devtools.factories import make_elder, make_user, month_due, record_test_visit
 from tanfang.elders.due_queue import queue_due_refresh
 from tanfang.elders.inputs import ContactInput, GroupInput
 from tanfang.elders.models import DueRefresh, StatusChange
@@ -257,7 +257,7 @@ def test_recording_a_visit_queues_the_elder_and_every_reader_sees_it_at_once(set
     # given: the elder's stored state says the month is owed
     refresh_due([setting["due"].pk], TODAY)
     DueRefresh.objects.all().delete()
-    assert not ElderDue.objects.get(elder=setting["due"]).visited
+    assert not month_due(setting["due"]).visited
 
     # when: a visit is recorded
     record_test_visit(
@@ -266,12 +266,12 @@ def test_recording_a_visit_queues_the_elder_and_every_reader_sees_it_at_once(set
 
     # then: the elder is queued, not yet recomputed ...
     assert DueRefresh.objects.filter(elder=setting["due"]).exists()
-    assert not ElderDue.objects.get(elder=setting["due"]).visited
+    assert not month_due(setting["due"]).visited
     # ... and the officer's not-visited list drains its part of the queue before reading
     missing = list(not_visited_this_month(officer_county_north, "410823", TODAY).values_list("elder_id", flat=True))
     assert setting["due"].pk not in missing
     state = ElderDue.objects.get(elder=setting["due"])
-    assert state.visited and state.deadline is None and state.last_contact_on == TODAY
+    assert month_due(setting["due"]).visited and state.deadline is None and state.last_contact_on == TODAY
     assert not DueRefresh.objects.exists()
 
 
