@@ -13,8 +13,8 @@ from tanfang.core.api_render import ReadableJSONRenderer
 from tanfang.elders.api import router as elders_router
 from tanfang.notifications.api import router as notifications_router
 from tanfang.records.api import router as records_router
-from tanfang.reports.api import router as reports_router
 from tanfang.regions.api import router as regions_router
+from tanfang.reports.api import router as reports_router
 from tanfang.schedule.api import router as schedule_router
 from tanfang.visitors.api import router as visitors_router
 from tanfang.visits.api import router as visits_router

@@ -2,11 +2,12 @@
 
 Two kinds of use, kept apart:
 
-- **Shown to a person** (`reveal`, `reveal_for_print`, and `snapshot_value_for_print` for the numbers a
-  visit record's archive snapshot kept, inside a print job `reveal_for_print` allowed): the role must carry REVEAL_PERSONAL_DATA
-  inside its scope and state a reason, or be the elder's paired visitor making a one-tap call; every
-  use writes a PERSONAL_DATA_REVEALED audit event in the same transaction (one per print job, naming
-  its elders and visits). Pages, the API, the printed form and the one-tap call all come here.
+- **Shown to a person** (`reveal`, `reveal_for_print`, and `snapshot_value_for_print` for the numbers
+  a visit record's archive snapshot kept, inside a print job `reveal_for_print` allowed): the role
+  must carry REVEAL_PERSONAL_DATA inside its scope and state a reason, or be the elder's paired
+  visitor making a one-tap call; every use writes a PERSONAL_DATA_REVEALED audit event in the same
+  transaction (one per print job, naming its elders and visits). Pages, the API, the printed form and
+  the one-tap call all come here.
 - **Kept as it is** (`stored_value` and the `*_inputs` builders in services): a number the
   record already holds is decrypted to be validated and encrypted again when another part of the
   record changes. It never leaves the server, so it is not a reveal and is not audited.

@@ -23,7 +23,7 @@ from tanfang.elders.models import Group
 from tanfang.regions.models import Region
 from tanfang.regions.scoping import get_region_for
 from tanfang.schedule import due
-from tanfang.schedule.closing import close_of, closes_on, open_corrections
+from tanfang.schedule.closing import close_of, closes_on, open_corrections, province_of
 from tanfang.schedule.models import ClosedFact, MonthClose, MonthDue, MonthFact, VisitorMonth
 from tanfang.schedule.months import ALL_COHORTS, FACT_CELLS, GROUP_BITS, HIGH_RISK_BIT
 from tanfang.schedule.services import refresh_queued
@@ -137,16 +137,21 @@ def _live_visitors(paths: Sequence[str], month: dt.date) -> dict[str, int]:
     return found
 
 
-def _snapshot_of(region: Region, month: dt.date) -> MonthClose | None:
-    close = close_of(region.path, month)
-    return close if close is not None and close.closed else None
+def _snapshots(regions: Sequence[Region], month: dt.date) -> dict[str, MonthClose | None]:
+    """The closed snapshot each region's month reads from (its province's close), or None: one query."""
+    provinces = {province_of(region.path) for region in regions}
+    closes = {
+        close.region_path: close
+        for close in MonthClose.objects.filter(region_path__in=provinces, month=month, closed=True)
+    }
+    return {region.path: closes.get(province_of(region.path)) for region in regions}
 
 
 def figures_of(regions: Sequence[Region], month: dt.date) -> list[Figures]:
     """The month's figures of these regions (already checked to be readable), in the order given."""
     if not regions:
         return []
-    closes = {region.path: _snapshot_of(region, month) for region in regions}
+    closes = _snapshots(regions, month)
     frozen = [r for r in regions if closes[r.path] is not None]
     live = [r for r in regions if closes[r.path] is None]
     rows: dict[str, list[Any]] = {r.path: [] for r in regions}
@@ -225,14 +230,36 @@ class TrendPoint:
 
 
 def trend(actor: Actor, code: str, month: dt.date, months: int = 12) -> list[TrendPoint]:
-    """The visit rate of the `months` months up to `month`, oldest first (closed months from their snapshot)."""
+    """The visit rate of the `months` months up to `month`, oldest first (closed months from their
+    snapshot), in three queries whatever the number of months."""
     region = figures_region_for(actor, code)
-    points = []
-    for back in range(months - 1, -1, -1):
-        first = due.add_months(month, -back)
-        figures = figures_of([region], first)[0]
-        points.append(TrendPoint(first, figures.to_visit, figures.visited, figures.rate))
-    return points
+    firsts = [due.add_months(month, -back) for back in range(months - 1, -1, -1)]
+    closes = {
+        close.month: close
+        for close in MonthClose.objects.filter(region_path=province_of(region.path), month__in=firsts, closed=True)
+    }
+    sums: dict[dt.date, Counter[str]] = {first: Counter() for first in firsts}
+    live = [first for first in firsts if first not in closes]
+    for fact in MonthFact.objects.filter(region_path=region.path, month__in=live).values(
+        "month", "to_visit", "visited"
+    ):
+        sums[fact["month"]].update(to_visit=fact["to_visit"], visited=fact["visited"])
+    if closes:
+        for fact in (
+            ClosedFact.objects.filter(region_path=region.path, close__in=list(closes.values()))
+            .exclude(cohort=ALL_COHORTS)
+            .values("month", "to_visit", "visited")
+        ):
+            sums[fact["month"]].update(to_visit=fact["to_visit"], visited=fact["visited"])
+    return [
+        TrendPoint(
+            first,
+            sums[first]["to_visit"],
+            sums[first]["visited"],
+            sums[first]["visited"] / sums[first]["to_visit"] if sums[first]["to_visit"] else None,
+        )
+        for first in firsts
+    ]
 
 
 # --- the elders behind a number ------------------------------------------------------------------

@@ -1,6 +1,5 @@
 """ElderDue keeps what the work list needs; the month's denominator and visited live in MonthDue (0006)."""
 
-
 from django.db import migrations
 
 
