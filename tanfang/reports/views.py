@@ -26,18 +26,21 @@ def home(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     if has_permission(actor.role, Permission.VISIT) and not has_permission(actor.role, Permission.VIEW_ELDERS):
         return redirect("schedule:worklist")  # visitors: their work list is their day
-    top = top_regions_for(actor).first()
+    tops = list(top_regions_for(actor))
+    top = tops[0] if tops else None
     if top is not None and has_permission(actor.role, Permission.VIEW_FIGURES):
         today = local_today()
         exceptions = board(actor, top, today)
         if top.level <= RegionLevel.COUNTY:  # county and above: the dashboard, the exceptions first
             dashboard = dashboard_for(actor, top.code, today.replace(day=1), today)
             context = {"today": today, "error": "", "region": dashboard.region, "board": dashboard}
-            return render(request, "reports/dashboard.html", {**context, "exceptions": exceptions})
+            return render(
+                request, "reports/dashboard.html", {**context, "exceptions": exceptions, "my_regions": tops}
+            )
         return render(
             request,
             "reports/home_board.html",
-            {"exceptions": exceptions, "target": target_rate(), "others": list(top_regions_for(actor)[1:])},
+            {"exceptions": exceptions, "target": target_rate(), "my_regions": tops, "others": tops[1:]},
         )
     summary = scope_summary(actor)
     levels = [(label, summary.region_counts[value]) for value, label in RegionLevel.choices]
