@@ -48,6 +48,6 @@ class Command(BaseCommand):
                 raise CommandError(error.message) from None
             if not visits:
                 raise CommandError(f"{region.name} {options['month']} 没有探访记录")
-        content = printing.print_visits(actor=None, visits=visits)
+        content = printing.print_visits(actor=None, visits=visits, attempts_listed=options["village"] is not None)
         Path(options["output"]).write_bytes(content)
         self.stdout.write(f"已写入 {options['output']}：{len(visits)} 份记录表，每份一式两联")
