@@ -933,7 +933,7 @@ def main() -> None:
     from tanfang.core.time import local_today
     from tanfang.elders.models import Elder
     from tanfang.schedule.closing import close_due_months
-    from tanfang.schedule.models import MonthClose, MonthDue
+    from tanfang.schedule.models import MonthClose, MonthDue, MonthFact
     from tanfang.schedule.months import months_back
     from tanfang.visits.models import Visit
 
@@ -947,9 +947,13 @@ def main() -> None:
         seed(args, rng)
     rebuild_count = args.rebuild_months if args.rebuild_months is not None else (1 if args.reuse else 12)
     rebuild_seconds: list[float] = []
-    if rebuild_count:
-        chosen = months if rebuild_count >= len(months) else months[-1 - rebuild_count : -1]  # before this one
-        say(f"rebuilding {len(chosen)} month(s) of figures ({load()})")
+    # A kept database whose seeding was interrupted lacks the figures of some months: those come first.
+    missing = [m for m in months if not MonthFact.objects.filter(month=m).exists()] if args.reuse else []
+    chosen = months if rebuild_count >= len(months) else months[-1 - rebuild_count : -1] if rebuild_count else []
+    chosen = missing or chosen
+    if chosen:
+        why = " (missing from the kept database)" if missing else ""
+        say(f"rebuilding {len(chosen)} month(s) of figures{why} ({load()})")
         rebuild_seconds = rebuild(chosen, today)
     workaround = cohort_column_workaround()
     if workaround:

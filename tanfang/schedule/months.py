@@ -43,7 +43,7 @@ WINDOW = 13  # months recomputed by every refresh: the current one and the twelv
 
 GROUP_BITS = {group: 1 << i for i, group in enumerate(Group.values)}
 HIGH_RISK_BIT = 1 << len(GROUP_BITS)
-ALL_COHORTS = 65535  # the cohort of per-region totals that are not sums (visitors active, in snapshots)
+ALL_COHORTS = 32767  # per-region totals that are not sums (visitors active, in snapshots): the largest smallint
 
 REVIEW_CONFIRMED = frozenset({"confirmed", "corrected"})
 

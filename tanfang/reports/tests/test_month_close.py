@@ -69,7 +69,9 @@ def world(tree, officer_county_north, officer_province, as_user, settings, tmp_p
     # October: three of four visited
     for elder, day in zip(elders[:3], (3, 12, 25), strict=True):
         with time_machine.travel(at(10, day, 15), tick=False):
-            record_test_visit(officer_county_north, elder, occurred_at=at(10, day), method="home")
+            record_test_visit(
+                officer_county_north, elder, occurred_at=at(10, day), method="home", visitor_id=visitor.pk
+            )
             drain_due_queue()
     yield World(officer_county_north, officer_province, elders, as_user)
 
@@ -94,6 +96,11 @@ def test_a_month_is_open_during_its_grace_days_and_closes_after(world):
     assert [(c.region_path, c.month) for c in closed] == [("410000/", OCTOBER)]
     assert status["state"] == "closed" and status["closes_on"] == "2026-11-05" and status["corrections"] == 0
     assert ClosedFact.objects.filter(close=closed[0], region_path="410000/410800/410823/").exists()
+    # the visitors active are frozen with the figures (one per region, apart from the cohorts' sums)
+    with time_machine.travel(at(11, 6, 2), tick=False):
+        frozen = world.province.get("/api/v1/reports/indicators?region=410823&month=2026-10").json()
+    assert frozen["closed"] and frozen["indicators"]["visitors_active"] == 1
+    assert frozen["indicators"]["to_visit"] == 4
     assert AuditEvent.objects.filter(action=Action.MONTH_CLOSED, details__month="2026-10").count() == 1
     # and a second run closes nothing again
     with time_machine.travel(at(11, 7, 1), tick=False):
