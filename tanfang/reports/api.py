@@ -7,23 +7,20 @@ closed month answers from its snapshot, with the corrections since (补录) coun
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Annotated, Any
 
 from django.http import HttpRequest
-from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema
 
-from tanfang.core.errors import FieldError, NotFound, ValidationFailed
+from tanfang.core.errors import NotFound
 from tanfang.core.scope import actor_of
 from tanfang.core.time import local_today
-from tanfang.regions.scoping import top_regions_for
+from tanfang.reports.dashboard import default_region_code, parse_month
 from tanfang.schedule.figures import Figures, figures_region_for, month_status, region_figures, sub_regions
 
 router = Router(tags=["reports"])
 
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
-_MONTH = re.compile(MONTH_PATTERN)
 
 
 class FiguresQuery(Schema):
@@ -32,24 +29,14 @@ class FiguresQuery(Schema):
 
 
 def _month(text: str) -> dt.date:
-    today = local_today()
-    if not text:
-        return today.replace(day=1)
-    if not _MONTH.match(text):
-        raise ValidationFailed(errors=[FieldError("month", _("月份格式应为 YYYY-MM"))])
-    month = dt.date(int(text[:4]), int(text[5:7]), 1)
-    if month > today.replace(day=1):
-        raise ValidationFailed(errors=[FieldError("month", _("不能查询未来的月份"))])
-    return month
+    return parse_month(text, local_today())
 
 
 def _code(request: HttpRequest, code: str) -> str:
-    if code:
-        return code
-    top = top_regions_for(actor_of(request)).first()
-    if top is None:
+    found = code or default_region_code(actor_of(request))
+    if not found:
         raise NotFound()
-    return top.code
+    return found
 
 
 class RateOut(Schema):

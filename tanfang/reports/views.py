@@ -34,9 +34,7 @@ def home(request: HttpRequest) -> HttpResponse:
         if top.level <= RegionLevel.COUNTY:  # county and above: the dashboard, the exceptions first
             dashboard = dashboard_for(actor, top.code, today.replace(day=1), today)
             context = {"today": today, "error": "", "region": dashboard.region, "board": dashboard}
-            return render(
-                request, "reports/dashboard.html", {**context, "exceptions": exceptions, "my_regions": tops}
-            )
+            return render(request, "reports/dashboard.html", {**context, "exceptions": exceptions, "my_regions": tops})
         return render(
             request,
             "reports/home_board.html",

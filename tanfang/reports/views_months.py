@@ -19,7 +19,7 @@ from tanfang.core.errors import NotFound, ValidationFailed
 from tanfang.core.roles import Permission, has_permission
 from tanfang.core.scope import actor_of
 from tanfang.core.time import local_today
-from tanfang.regions.scoping import top_regions_for
+from tanfang.reports.dashboard import default_region_code
 from tanfang.schedule.closing import close_month, grace_days, reopen_month
 from tanfang.schedule.figures import figures_region_for, recent_months
 
@@ -34,13 +34,10 @@ def _month(text: str) -> dt.date:
 
 
 def _region_code(request: HttpRequest) -> str:
-    code = request.GET.get("region") or request.POST.get("region") or ""
-    if code:
-        return code
-    top = top_regions_for(actor_of(request)).first()
-    if top is None:
+    code = request.GET.get("region") or request.POST.get("region") or default_region_code(actor_of(request))
+    if not code:
         raise NotFound()
-    return top.code
+    return code
 
 
 @require_GET

@@ -109,7 +109,7 @@ def test_month_state_and_bad_months(figures, officer_county_north, as_user):
         malformed = client.get("/api/v1/reports/indicators?month=2026-13")
         outside = client.get("/api/v1/reports/visit-rate?region=410822")
     assert (status["state"], status["closes_on"], status["corrections"]) == ("open", "2026-03-05", 0)
-    assert future.status_code == 422 and "不能查询未来的月份" in future.json()["message"]
+    assert future.status_code == 422 and "2026-04 尚未到来" in future.json()["message"]
     assert malformed.status_code == 422
     assert outside.status_code == 404 and outside.json() == {"code": "not_found", "message": "未找到该记录"}
 
