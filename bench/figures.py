@@ -933,7 +933,9 @@ def main() -> None:
     rebuild_count = args.rebuild_months if args.rebuild_months is not None else (1 if args.reuse else 12)
     rebuild_seconds: list[float] = []
     # A kept database whose seeding was interrupted lacks the figures of some months: those come first.
-    missing = [m for m in months if not MonthFact.objects.filter(month=m).exists()] if args.reuse else []
+    missing = (
+        [m for m in months if not MonthFact.objects.filter(month=m).exists()] if args.reuse and rebuild_count else []
+    )  # --rebuild-months 0: measure on what the kept database holds
     chosen = months if rebuild_count >= len(months) else months[-1 - rebuild_count : -1] if rebuild_count else []
     chosen = missing or chosen
     if chosen:
@@ -941,6 +943,11 @@ def main() -> None:
         say(f"rebuilding {len(chosen)} month(s) of figures{why} ({load()})")
         rebuild_seconds = rebuild(chosen, today)
     closed = close_due_months(today)
+    from django.db import connection
+
+    with connection.cursor() as cursor:  # what the rebuilds and closes wrote, in the planner's statistics
+        for table in ("schedule_monthdue", "schedule_monthfact", "schedule_closedfact", "schedule_visitormonth"):
+            cursor.execute(f"ANALYZE {table}")
     if closed:
         say(f"closed {len(closed)} past months: {', '.join(f'{c.month:%Y-%m}' for c in closed)}")
     if not args.reuse:

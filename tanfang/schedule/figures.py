@@ -21,10 +21,11 @@ from tanfang.core.roles import Permission, has_permission
 from tanfang.core.scope import Actor
 from tanfang.elders.models import Group
 from tanfang.regions.models import Region
+from tanfang.regions.paths import path_prefixes
 from tanfang.regions.scoping import get_region_for
 from tanfang.schedule import due
 from tanfang.schedule.closing import close_of, closes_on, open_corrections, province_of
-from tanfang.schedule.models import ClosedFact, MonthClose, MonthDue, MonthFact, VisitorMonth
+from tanfang.schedule.models import ClosedFact, Correction, MonthClose, MonthDue, MonthFact, VisitorMonth
 from tanfang.schedule.months import ALL_COHORTS, FACT_CELLS, GROUP_BITS, HIGH_RISK_BIT
 from tanfang.schedule.services import refresh_queued
 
@@ -137,6 +138,20 @@ def _live_visitors(paths: Sequence[str], month: dt.date) -> dict[str, int]:
     return found
 
 
+def _corrections(paths: Sequence[str], month: dt.date) -> dict[str, int]:
+    """Corrections not yet in a snapshot (补录) under each of these regions: one query for them all."""
+    if not paths:
+        return {}
+    shared = [prefix for prefix in path_prefixes(paths[0]) if all(p.startswith(prefix) for p in paths)]
+    common = shared[-1] if shared else ""
+    found = list(
+        Correction.objects.filter(month=month, absorbed_by__isnull=True, region_path__startswith=common).values_list(
+            "region_path", flat=True
+        )
+    )
+    return {path: sum(1 for p in found if p.startswith(path)) for path in paths}
+
+
 def _snapshots(regions: Sequence[Region], month: dt.date) -> dict[str, MonthClose | None]:
     """The closed snapshot each region's month reads from (its province's close), or None: one query."""
     provinces = {province_of(region.path) for region in regions}
@@ -164,6 +179,7 @@ def figures_of(regions: Sequence[Region], month: dt.date) -> list[Figures]:
         ):
             rows[closed.region_path].append(closed)
     visitors = _live_visitors([r.path for r in live], month)
+    corrections = _corrections([r.path for r in frozen], month)
     result = []
     for region in regions:
         cells, groups, risky, active = _cells_of(rows[region.path])
@@ -177,7 +193,7 @@ def figures_of(regions: Sequence[Region], month: dt.date) -> list[Figures]:
                 by_group=groups,
                 high_risk=risky,
                 closed=close is not None,
-                corrections=open_corrections(region.path, month) if close is not None else 0,
+                corrections=corrections.get(region.path, 0),
             )
         )
     return result
