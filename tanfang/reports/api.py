@@ -15,8 +15,8 @@ from ninja import Field, Path, Query, Router, Schema
 from tanfang.core.errors import NotFound
 from tanfang.core.scope import actor_of
 from tanfang.core.time import local_today
-from tanfang.reports.dashboard import default_region_code, parse_month
-from tanfang.schedule.figures import Figures, figures_region_for, month_status, region_figures, sub_regions
+from tanfang.reports.dashboard import default_region_code
+from tanfang.schedule.figures import Figures, figures_region_for, month_status, parse_month, region_figures, sub_regions
 
 router = Router(tags=["reports"])
 

@@ -10,7 +10,6 @@ themselves (NotFound outside either), so the views only parse, call and render.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -21,7 +20,7 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from tanfang.core.errors import FieldError, NotFound, ValidationFailed
+from tanfang.core.errors import NotFound
 from tanfang.core.paging import Page, page_of
 from tanfang.core.roles import Permission, has_permission
 from tanfang.core.scope import Actor
@@ -35,33 +34,10 @@ from tanfang.schedule.closing import closes_on
 from tanfang.schedule.models import MonthDue
 from tanfang.visits.models import Method
 
-MONTH_TEXT = re.compile(r"(\d{4})-(\d{2})", re.ASCII)
-FIRST_YEAR = 2000  # no records before it; a month further back is a typing slip
 LISTED = 5  # the 红榜 and the 黑榜 each name this many sub-regions
 
 # The per-elder counts a row of the elders list shows beside its visit, with their labels.
 ROW_COUNTS = ("attempts", "flagged", "rejected", "fu_opened", "fu_overdue", "services", "incidents")
-
-
-def parse_month(text: str, today: dt.date) -> dt.date:
-    """The first day of the month 'YYYY-MM' names ('' for this month). ValidationFailed, in words a person
-    reads, for anything else and for a month still to come."""
-    text = text.strip()
-    if not text:
-        return today.replace(day=1)
-    match = MONTH_TEXT.fullmatch(text)
-    if match is None or not 1 <= int(match[2]) <= 12 or int(match[1]) < FIRST_YEAR:
-        raise ValidationFailed(
-            errors=[
-                FieldError("month", _("月份“%(text)s”无法识别，请按“年-月”选择，例如 2026-03") % {"text": text[:20]})
-            ]
-        )
-    month = dt.date(int(match[1]), int(match[2]), 1)
-    if month > today.replace(day=1):
-        raise ValidationFailed(
-            errors=[FieldError("month", _("%(month)s 尚未到来，没有统计数据") % {"month": f"{month:%Y-%m}"})]
-        )
-    return month
 
 
 def default_region_code(actor: Actor) -> str | None:

@@ -18,13 +18,8 @@ from tanfang.core.errors import ValidationFailed
 from tanfang.core.paging import page_number, query_without_page
 from tanfang.core.scope import actor_of
 from tanfang.core.time import local_today
-from tanfang.reports.dashboard import (
-    dashboard_for,
-    default_region_code,
-    elders_behind_page,
-    parse_month,
-    readable_region,
-)
+from tanfang.reports.dashboard import dashboard_for, default_region_code, elders_behind_page, readable_region
+from tanfang.schedule.figures import parse_month
 
 
 def _month(request: HttpRequest, today: dt.date) -> tuple[dt.date | None, str]:

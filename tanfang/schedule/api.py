@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Annotated, cast
 
 from django.http import HttpRequest
@@ -12,10 +11,10 @@ from ninja import Field, Query, Router, Schema, Status
 
 from tanfang.accounts.models import User
 from tanfang.core.api_params import Day, Example, OneOf, PageNumber, RegionCodeInPath, today
-from tanfang.core.errors import FieldError, ValidationFailed
 from tanfang.core.time import local_today
 from tanfang.elders.models import Group
 from tanfang.schedule import due
+from tanfang.schedule.figures import parse_month
 from tanfang.schedule.models import WeatherEvent
 from tanfang.schedule.selectors import REASON_LABELS, month_of_region, policy_of_region, visitor_of, worklist
 from tanfang.schedule.services import MAX_WEATHER_DAYS, declare_weather, save_policy
@@ -98,16 +97,11 @@ class RegionDueOut(Schema):
     has_next: bool
 
 
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-
-
 @router.get("/regions/{code}/due", response=RegionDueOut, summary="某区划某月的应探访人数、已探访人数和未探访名单")
 def region_due(request: HttpRequest, code: RegionCodeInPath, query: Query[DueQuery]) -> RegionDueOut:
     today = local_today()
-    match = _MONTH.match(query.month) if query.month else None
-    if query.month and (match is None or not 1 <= int(match[2]) <= 12):
-        raise ValidationFailed(errors=[FieldError("month", _("月份格式应为 YYYY-MM"))])
-    year, month = (int(match[1]), int(match[2])) if match else (today.year, today.month)
+    first = parse_month(query.month, today)
+    year, month = first.year, first.month
     figures = month_of_region(_user(request), code, year, month, today, page=query.page, page_size=query.page_size)
     return RegionDueOut(
         region=code,

@@ -8,6 +8,7 @@ of elders behind a number read the elder-month rows (`MonthDue`) of the region a
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from tanfang.core.errors import NotFound
+from tanfang.core.errors import FieldError, NotFound, ValidationFailed
 from tanfang.core.roles import Permission, has_permission
 from tanfang.core.scope import Actor
 from tanfang.elders.models import Group
@@ -91,12 +92,29 @@ class Figures:
         }
 
 
-def month_of(text: str, today: dt.date) -> dt.date:
-    """'YYYY-MM' (or '' for this month) to the month's first day; NotFound-free: callers validate the format."""
+MONTH_TEXT = re.compile(r"(\d{4})-(\d{2})", re.ASCII)
+FIRST_YEAR = 2000  # no records before it; a month further back is a typing slip
+
+
+def parse_month(text: str, today: dt.date) -> dt.date:
+    """The first day of the month 'YYYY-MM' names ('' for this month). ValidationFailed, in words a person
+    reads, for anything else and for a month still to come."""
+    text = text.strip()
     if not text:
         return today.replace(day=1)
-    year, month = (int(part) for part in text.split("-"))
-    return dt.date(year, month, 1)
+    match = MONTH_TEXT.fullmatch(text)
+    if match is None or not 1 <= int(match[2]) <= 12 or int(match[1]) < FIRST_YEAR:
+        raise ValidationFailed(
+            errors=[
+                FieldError("month", _("月份“%(text)s”无法识别，请按“年-月”选择，例如 2026-03") % {"text": text[:20]})
+            ]
+        )
+    month = dt.date(int(match[1]), int(match[2]), 1)
+    if month > today.replace(day=1):
+        raise ValidationFailed(
+            errors=[FieldError("month", _("%(month)s 尚未到来，没有统计数据") % {"month": f"{month:%Y-%m}"})]
+        )
+    return month
 
 
 def figures_region_for(actor: Actor, code: str) -> Region:

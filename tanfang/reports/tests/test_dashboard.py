@@ -26,8 +26,9 @@ from tanfang.devtools.factories import ensure_region, make_elder, record_test_vi
 from tanfang.elders.inputs import GroupInput
 from tanfang.records.tests.helpers import png
 from tanfang.regions.models import Region
-from tanfang.reports.dashboard import Number, SubRegion, parse_month, red_and_black
+from tanfang.reports.dashboard import Number, SubRegion, red_and_black
 from tanfang.schedule.closing import close_due_months
+from tanfang.schedule.figures import parse_month
 from tanfang.schedule.services import drain_due_queue
 
 NOW = dt.datetime(2026, 3, 12, 10, 0, tzinfo=LOCAL_TZ)

@@ -108,9 +108,16 @@ def test_month_state_and_bad_months(figures, officer_county_north, as_user):
         future = client.get("/api/v1/reports/visit-rate?month=2026-04")
         malformed = client.get("/api/v1/reports/indicators?month=2026-13")
         outside = client.get("/api/v1/reports/visit-rate?region=410822")
+        year_zero = [  # what the API fuzzer sent: a month of year 0 is refused, not a server error
+            client.get("/api/v1/reports/months/0000-01/status"),
+            client.get("/api/v1/regions/410823/due?month=0000-01"),
+            client.get("/api/v1/reports/indicators?month=1999-12"),
+        ]
     assert (status["state"], status["closes_on"], status["corrections"]) == ("open", "2026-03-05", 0)
     assert future.status_code == 422 and "2026-04 尚未到来" in future.json()["message"]
     assert malformed.status_code == 422
+    assert [r.status_code for r in year_zero] == [422, 422, 422]
+    assert "无法识别" in year_zero[1].json()["message"]
     assert outside.status_code == 404 and outside.json() == {"code": "not_found", "message": "未找到该记录"}
 
 
