@@ -900,6 +900,7 @@ def main() -> None:
         "--only", choices=["all", "reads", "upkeep", "scan"], default="all", help="measure only this part"
     )
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--seed-only", action="store_true", help="seed the database, keep it, and stop (no figures)")
     parser.add_argument("--reuse", action="store_true", help="measure on the database a --keep run left")
     args = parser.parse_args()
 
@@ -930,6 +931,9 @@ def main() -> None:
     months = months_back(today, 12)
     if not args.reuse:
         seed(args, rng)
+        if args.seed_only:
+            say(f"seeded {args.database}; measure it with --reuse")
+            return
     rebuild_count = args.rebuild_months if args.rebuild_months is not None else (1 if args.reuse else 12)
     rebuild_seconds: list[float] = []
     # A kept database whose seeding was interrupted lacks the figures of some months: those come first.

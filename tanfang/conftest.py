@@ -6,6 +6,7 @@ North is 武陟县 (410823); south is 博爱县 (410822), the outsider county.
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from tanfang.accounts.models import User
@@ -111,3 +112,15 @@ def logged_in(user: User) -> Client:
 @pytest.fixture
 def as_user():
     return logged_in
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `postgresql` (another process opens the test database) run on PostgreSQL only. On
+    SQLite the test database is in memory, out of any other process's reach: they are deselected there
+    (reported as deselected, not skipped), and .ci/run's PostgreSQL step runs them."""
+    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        return
+    needs_postgresql = [item for item in items if item.get_closest_marker("postgresql")]
+    if needs_postgresql:
+        config.hook.pytest_deselected(items=needs_postgresql)
+        items[:] = [item for item in items if not item.get_closest_marker("postgresql")]

@@ -8,12 +8,11 @@ top region when none is named: NotFound otherwise, exactly like a missing region
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from tanfang.core.errors import FieldError, NotFound, ValidationFailed
+from tanfang.core.errors import NotFound
 from tanfang.core.scope import Actor
 from tanfang.regions.models import Region
 from tanfang.regions.scoping import top_regions_for
@@ -25,12 +24,12 @@ from tanfang.schedule.figures import (
     TrendPoint,
     figures_region_for,
     month_status,
+    parse_month,
     region_figures,
     sub_regions,
     trend,
 )
 
-MONTH_TEXT = re.compile(r"([12]\d{3})-(0[1-9]|1[0-2])")
 HONOUR_ROLL = 3  # regions on each of the 红榜 and the 黑榜
 
 
@@ -43,23 +42,11 @@ def day_label(day: dt.date) -> str:
 
 
 def report_month(text: str, today: dt.date, *, default_back: int) -> dt.date:
-    """The month asked for as 'YYYY-MM', or this month less `default_back` months when none is.
-
-    ValidationFailed for any other form, and for a month that has not begun.
-    """
-    this_month = today.replace(day=1)
-    text = text.strip()
-    if not text:
-        return due.add_months(this_month, -default_back)
-    match = MONTH_TEXT.fullmatch(text)
-    if match is None:
-        raise ValidationFailed(errors=[FieldError("month", _("月份格式应为 YYYY-MM"))])
-    month = dt.date(int(match[1]), int(match[2]), 1)
-    if month > this_month:
-        raise ValidationFailed(
-            errors=[FieldError("month", _("%(month)s尚未开始，不能导出报表") % {"month": month_label(month)})]
-        )
-    return month
+    """The month asked for as 'YYYY-MM' (read by the figures' one month parser), or this month less
+    `default_back` months when none is."""
+    if not text.strip():
+        return due.add_months(today.replace(day=1), -default_back)
+    return parse_month(text, today)
 
 
 def _region_for(actor: Actor, code: str) -> Region:

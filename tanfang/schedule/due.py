@@ -34,8 +34,10 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import enum
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from tanfang.core.time import local_date
 
@@ -92,16 +94,14 @@ def tighten(parent: Policy, child: Policy) -> Policy:
     )
 
 
-@dataclass(frozen=True)
-class StatusSpan:
+class StatusSpan(NamedTuple):  # named tuples: the figures make one per elder and per visit, by the million
     """A lifecycle status from `since` (inclusive) until the next span starts."""
 
     status: str
     since: dt.date
 
 
-@dataclass(frozen=True)
-class Contact:
+class Contact(NamedTuple):
     """A visit that happened (attempts that found nobody are not contacts)."""
 
     day: dt.date
@@ -179,7 +179,9 @@ class Obligation:
 # --- calendar helpers ------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1024)
 def month_bounds(year: int, month: int) -> tuple[dt.date, dt.date]:
+    """The first and last day of a month (cached: the figures ask it for every elder-month)."""
     return dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1])
 
 
@@ -224,13 +226,6 @@ def _counted(facts: ElderFacts, contacts: Iterable[Contact], policy: Policy, sta
     return sum(1 for c in contacts if start <= c.day <= end and c.method in methods_on(facts, c.day, policy))
 
 
-def counted_contacts(
-    facts: ElderFacts, contacts: Iterable[Contact], policy: Policy, start: dt.date, end: dt.date
-) -> int:
-    """The contacts from `start` to `end` (inclusive) that count: a method counted on an obligated day."""
-    return _counted(facts, contacts, policy, start, end)
-
-
 def obligation_start(facts: ElderFacts, day: dt.date, policy: Policy) -> dt.date | None:
     """The first day of the unbroken obligated stretch that contains `day`.
 
@@ -267,36 +262,52 @@ def _set_apart(facts: ElderFacts, policy: Policy) -> bool:
     return facts.declined and not policy.count_declined
 
 
-def in_denominator(facts: ElderFacts, contacts: Sequence[Contact], policy: Policy, year: int, month: int) -> bool:
-    """Whether the elder counts among those to be visited in this month."""
+METHOD_STRENGTH = (HOME, VIDEO, PHONE, OTHER)  # a month's method is the strongest counted contact
+
+
+@dataclass(frozen=True)
+class MonthStanding:
+    """Where an elder stands in a month: the answers of the month functions below, worked out together."""
+
+    to_visit: bool  # in the month's denominator
+    visited: bool  # at least the required number of counted contacts (and in the denominator)
+    method: str  # the strongest counted method when visited, else ""
+    declined: bool  # left out of the denominator only because the elder declined visits
+    contacts: int  # counted contacts: a method counted on an obligated day
+
+
+def month_standing(
+    facts: ElderFacts, contacts: Sequence[Contact], policy: Policy, year: int, month: int
+) -> MonthStanding:
+    """The elder's month, in one pass over the contacts (the figures compute this for every elder-month)."""
     first, last = month_bounds(year, month)
-    if _counted(facts, contacts, policy, first, last) > 0:
-        return True
-    return not _set_apart(facts, policy) and _owed_in_month(facts, policy, year, month)
+    used = [c.method for c in contacts if first <= c.day <= last and c.method in methods_on(facts, c.day, policy)]
+    counted = len(used)
+    set_apart = _set_apart(facts, policy)
+    if counted:
+        to_visit, declined = True, False
+    else:
+        owed = _owed_in_month(facts, policy, year, month)
+        to_visit, declined = owed and not set_apart, owed and set_apart
+    visited = to_visit and counted >= policy.monthly_contacts
+    method = next((m for m in METHOD_STRENGTH if m in used), "") if visited else ""
+    return MonthStanding(to_visit, visited, method, declined, counted)
+
+
+def in_denominator(facts: ElderFacts, contacts: Sequence[Contact], policy: Policy, year: int, month: int) -> bool:
+    """Whether the elder counts among those to be visited in this month: a counted contact in it, or owed
+    a visit in it (see `_owed_in_month`) and not set apart for having declined."""
+    return month_standing(facts, contacts, policy, year, month).to_visit
 
 
 def declined_in_month(facts: ElderFacts, contacts: Sequence[Contact], policy: Policy, year: int, month: int) -> bool:
     """Left out of the month's denominator only because the elder declined visits (counted apart)."""
-    first, last = month_bounds(year, month)
-    if not _set_apart(facts, policy) or _counted(facts, contacts, policy, first, last) > 0:
-        return False
-    return _owed_in_month(facts, policy, year, month)
-
-
-METHOD_STRENGTH = (HOME, VIDEO, PHONE, OTHER)  # a month's method is the strongest counted contact
-
-
-def method_of_month(facts: ElderFacts, contacts: Sequence[Contact], policy: Policy, year: int, month: int) -> str:
-    """How the elder was reached in the month: home, video, phone or other; "" when not at all."""
-    first, last = month_bounds(year, month)
-    used = {c.method for c in contacts if first <= c.day <= last and c.method in methods_on(facts, c.day, policy)}
-    return next((m for m in METHOD_STRENGTH if m in used), "")
+    return month_standing(facts, contacts, policy, year, month).declined
 
 
 def visited_in_month(facts: ElderFacts, contacts: Sequence[Contact], policy: Policy, year: int, month: int) -> bool:
     """At least the month's required number of counted contacts on obligated days."""
-    first, last = month_bounds(year, month)
-    return _counted(facts, contacts, policy, first, last) >= policy.monthly_contacts
+    return month_standing(facts, contacts, policy, year, month).visited
 
 
 @dataclass(frozen=True)

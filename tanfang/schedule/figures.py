@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -26,7 +27,7 @@ from tanfang.regions.paths import path_prefixes
 from tanfang.regions.scoping import get_region_for
 from tanfang.schedule import due
 from tanfang.schedule.closing import close_of, closes_on, open_corrections, province_of
-from tanfang.schedule.models import ClosedFact, Correction, MonthClose, MonthDue, MonthFact, VisitorMonth
+from tanfang.schedule.models import ClosedFact, Correction, FactCells, MonthClose, MonthDue, MonthFact, VisitorMonth
 from tanfang.schedule.months import ALL_COHORTS, FACT_CELLS, GROUP_BITS, HIGH_RISK_BIT
 from tanfang.schedule.services import refresh_queued
 
@@ -124,35 +125,73 @@ def figures_region_for(actor: Actor, code: str) -> Region:
     return get_region_for(actor, code)
 
 
-def _cells_of(rows: Iterable[Any]) -> tuple[dict[str, int], dict[str, dict[str, int]], dict[str, int], int]:
-    total: Counter[str] = Counter()
-    groups: dict[str, Counter[str]] = {g: Counter() for g in GROUP_BITS}
-    risky: Counter[str] = Counter()
-    visitors = 0
-    for row in rows:
-        if row.cohort == ALL_COHORTS:
-            visitors = getattr(row, "visitors_active", 0)
-            continue
-        cells = {c: getattr(row, c) for c in FACT_CELLS}
-        total.update(cells)
-        for group, bit in GROUP_BITS.items():
-            if row.cohort & bit:
-                groups[group].update(cells)
-        if row.cohort & HIGH_RISK_BIT:
-            risky.update(cells)
-    return dict(total), {g: dict(c) for g, c in groups.items()}, dict(risky), visitors
+# The sums a region's Figures hold: 0 for every cohort, a group's bit for its elders, the high-risk bit.
+_SUM_BITS = (0, *GROUP_BITS.values(), HIGH_RISK_BIT)
+
+
+def _sums(model: type[FactCells], month: dt.date, paths: Sequence[str], closes: Sequence[int] = ()) -> dict[str, Any]:
+    """The cells of these regions' month summed over cohorts in the database: {path: {bit: cells}}, one
+    query. A cohort row counts towards every bit it holds (an elder in two groups is in both sums)."""
+    found: dict[str, dict[int, dict[str, int]]] = {path: {} for path in paths}
+    if not paths:
+        return found
+    table = connection.ops.quote_name(model._meta.db_table)
+    bits = " UNION ALL ".join(f"SELECT {bit} AS bit" for bit in _SUM_BITS)
+    sums = ", ".join(f"SUM(f.{cell})" for cell in FACT_CELLS)
+    where = f"f.month = %s AND f.cohort <> %s AND f.region_path IN ({', '.join(['%s'] * len(paths))})"
+    params: list[Any] = [month, ALL_COHORTS, *paths]
+    if closes:
+        where += f" AND f.close_id IN ({', '.join(['%s'] * len(closes))})"
+        params.extend(closes)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT f.region_path, b.bit, {sums} FROM {table} f "  # noqa: S608 - names are ours, values are parameters
+            f"JOIN ({bits}) b ON b.bit = 0 OR (f.cohort & b.bit) <> 0 WHERE {where} GROUP BY f.region_path, b.bit",
+            params,
+        )
+        for path, bit, *values in cursor.fetchall():
+            found[path][bit] = {cell: int(value) for cell, value in zip(FACT_CELLS, values, strict=True)}
+    return found
+
+
+def _figures(
+    region: Region, month: dt.date, sums: dict[int, dict[str, int]], visitors: int, closed: bool, corrections: int
+) -> Figures:
+    return Figures(
+        region=region,
+        month=month,
+        cells=sums.get(0, {}),
+        visitors_active=visitors,
+        by_group={group: sums.get(bit, {}) for group, bit in GROUP_BITS.items()},
+        high_risk=sums.get(HIGH_RISK_BIT, {}),
+        closed=closed,
+        corrections=corrections,
+    )
+
+
+def _common_path(paths: Sequence[str]) -> str:
+    """The path of the deepest region above or at all of these ("" when they share none)."""
+    shared = [prefix for prefix in path_prefixes(paths[0]) if all(p.startswith(prefix) for p in paths)] if paths else []
+    return shared[-1] if shared else ""
 
 
 def _live_visitors(paths: Sequence[str], month: dt.date) -> dict[str, int]:
-    """Visitors who recorded visits in the month, for each of these regions."""
-    found: dict[str, int] = {}
+    """Visitors who recorded visits in the month, distinct within each of these regions: one query for
+    regions whose paths are as long (siblings), grouping the villages' rows by their path's beginning."""
+    found: dict[str, int] = dict.fromkeys(paths, 0)
+    by_length: dict[int, list[str]] = {}
     for path in paths:
-        found[path] = (
-            VisitorMonth.objects.filter(month=month, region_path__startswith=path, rows__gt=0)
-            .values("visitor_id")
-            .distinct()
-            .count()
-        )
+        by_length.setdefault(len(path), []).append(path)
+    table = connection.ops.quote_name(VisitorMonth._meta.db_table)
+    with connection.cursor() as cursor:
+        for length, same in by_length.items():
+            cursor.execute(
+                f"SELECT SUBSTR(region_path, 1, %s) AS within, COUNT(DISTINCT visitor_id) FROM {table} "  # noqa: S608
+                f"WHERE month = %s AND rows > 0 AND region_path LIKE %s "
+                f"AND SUBSTR(region_path, 1, %s) IN ({', '.join(['%s'] * len(same))}) GROUP BY within",
+                [length, month, _common_path(same) + "%", length, *same],
+            )
+            found.update(cursor.fetchall())
     return found
 
 
@@ -160,8 +199,7 @@ def _corrections(paths: Sequence[str], month: dt.date) -> dict[str, int]:
     """Corrections not yet in a snapshot (补录) under each of these regions: one query for them all."""
     if not paths:
         return {}
-    shared = [prefix for prefix in path_prefixes(paths[0]) if all(p.startswith(prefix) for p in paths)]
-    common = shared[-1] if shared else ""
+    common = _common_path(paths)
     found = list(
         Correction.objects.filter(month=month, absorbed_by__isnull=True, region_path__startswith=common).values_list(
             "region_path", flat=True
@@ -181,40 +219,34 @@ def _snapshots(regions: Sequence[Region], month: dt.date) -> dict[str, MonthClos
 
 
 def figures_of(regions: Sequence[Region], month: dt.date) -> list[Figures]:
-    """The month's figures of these regions (already checked to be readable), in the order given."""
+    """The month's figures of these regions (already checked to be readable), in the order given: summed
+    in the database from the live facts, or from the snapshot while the month is closed."""
     if not regions:
         return []
     closes = _snapshots(regions, month)
-    frozen = [r for r in regions if closes[r.path] is not None]
-    live = [r for r in regions if closes[r.path] is None]
-    rows: dict[str, list[Any]] = {r.path: [] for r in regions}
-    if live:
-        for fact in MonthFact.objects.filter(month=month, region_path__in=[r.path for r in live]):
-            rows[fact.region_path].append(fact)
-    if frozen:
-        for closed in ClosedFact.objects.filter(
-            month=month, region_path__in=[r.path for r in frozen], close__in={c.pk for c in closes.values() if c}
-        ):
-            rows[closed.region_path].append(closed)
-    visitors = _live_visitors([r.path for r in live], month)
-    corrections = _corrections([r.path for r in frozen], month)
-    result = []
-    for region in regions:
-        cells, groups, risky, active = _cells_of(rows[region.path])
-        close = closes[region.path]
-        result.append(
-            Figures(
-                region=region,
-                month=month,
-                cells=cells,
-                visitors_active=active if close is not None else visitors.get(region.path, 0),
-                by_group=groups,
-                high_risk=risky,
-                closed=close is not None,
-                corrections=corrections.get(region.path, 0),
-            )
+    frozen = [r.path for r in regions if closes[r.path] is not None]
+    live = [r.path for r in regions if closes[r.path] is None]
+    close_ids = sorted({c.pk for c in closes.values() if c is not None})
+    sums = {**_sums(MonthFact, month, live), **_sums(ClosedFact, month, frozen, close_ids)}
+    visitors = _live_visitors(live, month)
+    if frozen:  # a snapshot keeps its distinct visitors on the row of every cohort
+        visitors.update(
+            ClosedFact.objects.filter(
+                month=month, region_path__in=frozen, close__in=close_ids, cohort=ALL_COHORTS
+            ).values_list("region_path", "visitors_active")
         )
-    return result
+    corrections = _corrections(frozen, month)
+    return [
+        _figures(
+            region,
+            month,
+            sums[region.path],
+            visitors.get(region.path, 0),
+            closes[region.path] is not None,
+            corrections.get(region.path, 0),
+        )
+        for region in regions
+    ]
 
 
 def region_figures(actor: Actor, code: str, month: dt.date) -> Figures:

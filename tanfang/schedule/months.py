@@ -22,18 +22,23 @@ elder's current village. Months further back than `WINDOW` change only by `rebui
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import Q
+from django.db.models.functions import Cast
 
 from tanfang.alerts.models import Incident
 from tanfang.care.models import SATISFACTION_SCORES, CareService, FollowUp, Satisfaction
+from tanfang.core.bulk import among, copy_rows
+from tanfang.core.roles import RegionLevel
 from tanfang.core.time import local_date, local_day_start
 from tanfang.elders.models import Group
+from tanfang.regions.models import Region
 from tanfang.regions.paths import parent_path, path_prefixes
 from tanfang.schedule import due
 from tanfang.schedule.models import MonthDue, MonthFact, VisitorMonth
@@ -65,8 +70,7 @@ def months_back(today: dt.date, count: int = WINDOW) -> list[dt.date]:
 # --- what the records say about an elder's months -----------------------------------------------
 
 
-@dataclass(frozen=True)
-class VisitFact:
+class VisitFact(NamedTuple):  # named tuples, not dataclasses: a rebuild makes a million of each
     day: dt.date
     method: str
     outcome: str
@@ -76,8 +80,7 @@ class VisitFact:
     visitor_id: int | None
 
 
-@dataclass(frozen=True)
-class FollowUpFact:
+class FollowUpFact(NamedTuple):
     opened_on: dt.date
     deadline: dt.datetime
     done_at: dt.datetime | None
@@ -99,44 +102,49 @@ def load_activity(elder_ids: Sequence[int], since: dt.date, until: dt.date | Non
 
     Follow-ups are taken when opened, done or due in the span, so that each of the three counts sees them.
     """
+    wanted = set(elder_ids)
+    elders = among("elder_id", elder_ids)  # may match elders in between: only the wanted ones are kept
     found: dict[int, Activity] = defaultdict(Activity)
-    visits = Visit.objects.filter(elder_id__in=elder_ids, day__gte=since)
+    visits = Visit.objects.filter(elders, day__gte=since)
     if until is not None:
         visits = visits.filter(day__lte=until)
     for row in visits.values_list(
         "elder_id", "day", "method", "outcome", "rejected", "flagged", "review", "visitor_id"
     ).iterator(chunk_size=5000):
-        found[row[0]].visits.append(VisitFact(*row[1:]))
+        if row[0] in wanted:
+            found[row[0]].visits.append(VisitFact(*row[1:]))
     start = local_day_start(since)
-    ups = FollowUp.objects.filter(elder_id__in=elder_ids).filter(
-        Q(opened_at__gte=start) | Q(done_at__gte=start) | Q(deadline__gte=start)
-    )
+    spanned = Q(opened_at__gte=start) | Q(done_at__gte=start) | Q(deadline__gte=start)
+    ups = FollowUp.objects.filter(elders).filter(spanned)
     for elder_id, opened_at, deadline, done_at, closed_at in ups.values_list(
         "elder_id", "opened_at", "deadline", "done_at", "closed_at"
     ):
+        if elder_id not in wanted:
+            continue
         ends = [moment for moment in (done_at, closed_at) if moment is not None]
         found[elder_id].follow_ups.append(
             FollowUpFact(local_date(opened_at), deadline, done_at, min(ends, default=None))
         )
-    services = CareService.objects.filter(elder_id__in=elder_ids, served_on__gte=since)
+    services = CareService.objects.filter(elders, served_on__gte=since)
     if until is not None:
         services = services.filter(served_on__lte=until)
     for elder_id, served_on, satisfaction in services.values_list("elder_id", "served_on", "satisfaction"):
-        found[elder_id].services.append(
-            (served_on, SATISFACTION_SCORES.get(Satisfaction(satisfaction), 0) if satisfaction else 0)
-        )
-    for elder_id, opened_at in Incident.objects.filter(elder_id__in=elder_ids, opened_at__gte=start).values_list(
+        if elder_id in wanted:
+            found[elder_id].services.append(
+                (served_on, SATISFACTION_SCORES.get(Satisfaction(satisfaction), 0) if satisfaction else 0)
+            )
+    for elder_id, opened_at in Incident.objects.filter(elders, opened_at__gte=start).values_list(
         "elder_id", "opened_at"
     ):
-        found[elder_id].incidents.append(local_date(opened_at))
+        if elder_id in wanted:
+            found[elder_id].incidents.append(local_date(opened_at))
     return found
 
 
 # --- one elder's month ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ElderMonth:
+class ElderMonth(NamedTuple):
     """What one elder's month adds to the figures; the fields are MonthDue's."""
 
     region_path: str
@@ -170,7 +178,7 @@ class ElderMonth:
         return cells
 
 
-ROW_FIELDS = [f.name for f in fields(ElderMonth)]
+ROW_FIELDS = list(ElderMonth._fields)
 _SUMMED = [name for name in ROW_FIELDS if name not in ("region_path", "cohort", "method", "visitors")]
 FACT_CELLS = [
     "elders",
@@ -208,33 +216,47 @@ def elder_month(
 ) -> ElderMonth | None:
     """One elder's month, or None when the month has nothing to say about the elder."""
     first, last = due.month_bounds(month.year, month.month)
-    visits = [v for v in activity.visits if first <= v.day <= last]
-    contacts = [due.Contact(v.day, v.method) for v in visits if v.outcome == Outcome.VISITED and not v.rejected]
-    year, number = month.year, month.month
-    to_visit = due.in_denominator(facts, contacts, policy, year, number)
-    visited = to_visit and due.visited_in_month(facts, contacts, policy, year, number)
-    services = [score for day, score in activity.services if first <= day <= last]
+    contacts: list[due.Contact] = []
+    attempts = flagged = pending = confirmed = rejected = 0
+    visitors: set[int] = set()
+    for v in activity.visits:
+        if not first <= v.day <= last:
+            continue
+        if v.outcome == Outcome.VISITED:
+            if not v.rejected:
+                contacts.append(due.Contact(v.day, v.method))
+        else:
+            attempts += 1
+        flagged += v.flagged
+        pending += v.review == "pending"
+        confirmed += v.review in REVIEW_CONFIRMED
+        rejected += v.rejected
+        if v.visitor_id is not None:
+            visitors.add(v.visitor_id)
+    standing = due.month_standing(facts, contacts, policy, month.year, month.month)
+    services = [score for day, score in activity.services if first <= day <= last] if activity.services else []
+    ups = activity.follow_ups
     row = ElderMonth(
         region_path=region_path,
         cohort=cohort_of(facts.groups, facts.high_risk),
-        to_visit=to_visit,
-        visited=visited,
-        method=due.method_of_month(facts, contacts, policy, year, number) if visited else "",
-        declined=due.declined_in_month(facts, contacts, policy, year, number),
-        contacts=due.counted_contacts(facts, contacts, policy, first, last),
-        attempts=sum(1 for v in visits if v.outcome != Outcome.VISITED),
-        flagged=sum(1 for v in visits if v.flagged),
-        pending=sum(1 for v in visits if v.review == "pending"),
-        confirmed=sum(1 for v in visits if v.review in REVIEW_CONFIRMED),
-        rejected=sum(1 for v in visits if v.rejected),
-        fu_opened=sum(1 for f in activity.follow_ups if first <= f.opened_on <= last),
-        fu_done=sum(1 for f in activity.follow_ups if f.done_at is not None and first <= local_date(f.done_at) <= last),
-        fu_overdue=sum(1 for f in activity.follow_ups if _overdue_in(f, first, last, today)),
+        to_visit=standing.to_visit,
+        visited=standing.visited,
+        method=standing.method,
+        declined=standing.declined,
+        contacts=standing.contacts,
+        attempts=attempts,
+        flagged=flagged,
+        pending=pending,
+        confirmed=confirmed,
+        rejected=rejected,
+        fu_opened=sum(1 for f in ups if first <= f.opened_on <= last) if ups else 0,
+        fu_done=sum(1 for f in ups if f.done_at is not None and first <= local_date(f.done_at) <= last) if ups else 0,
+        fu_overdue=sum(1 for f in ups if _overdue_in(f, first, last, today)) if ups else 0,
         services=len(services),
         satisfaction_sum=sum(s for s in services if s),
         satisfaction_n=sum(1 for s in services if s),
         incidents=sum(1 for day in activity.incidents if first <= day <= last),
-        visitors=tuple(sorted({v.visitor_id for v in visits if v.visitor_id is not None})),
+        visitors=tuple(sorted(visitors)),
     )
     if not (row.to_visit or row.declined) and not any(getattr(row, name) for name in _SUMMED) and not row.visitors:
         return None
@@ -259,6 +281,10 @@ def _stored(row: MonthDue) -> ElderMonth:
     values = {name: getattr(row, name) for name in ROW_FIELDS}
     values["visitors"] = tuple(row.visitors)
     return ElderMonth(**values)
+
+
+def _model_row(elder_id: int, month: dt.date, row: ElderMonth) -> MonthDue:
+    return MonthDue(elder_id=elder_id, month=month, **{**row._asdict(), "visitors": list(row.visitors)})
 
 
 def apply(new: Mapping[Key, ElderMonth | None], months: Sequence[dt.date]) -> int:
@@ -287,7 +313,9 @@ def apply(new: Mapping[Key, ElderMonth | None], months: Sequence[dt.date]) -> in
             _add(facts, helpers, was, month, -1)
         if row is not None:
             _add(facts, helpers, row, month, +1)
-            upserts.append(MonthDue(elder_id=elder_id, month=month, **{**asdict(row), "visitors": list(row.visitors)}))
+            upserts.append(
+                MonthDue(elder_id=elder_id, month=month, **{**row._asdict(), "visitors": list(row.visitors)})
+            )
         elif before is not None:
             deletes.append(before.pk)
     if upserts:
@@ -361,10 +389,37 @@ def add_to_visitors(deltas: Mapping[tuple[int, dt.date, str], int]) -> None:
                 f"ON CONFLICT (visitor_id, month, region_path) DO UPDATE SET rows = {table}.rows + excluded.rows",
                 params,
             )
-    VisitorMonth.objects.filter(rows__lte=0, month__in=sorted({month for (_v, month, _p), _n in rows})).delete()
+    fallen = [(visitor_id, month, path) for (visitor_id, month, path), n in rows if n < 0]
+    if fallen:  # only a count that went down can have reached zero
+        VisitorMonth.objects.filter(
+            rows__lte=0,
+            visitor_id__in={v for v, _m, _p in fallen},
+            month__in={m for _v, m, _p in fallen},
+            region_path__in={p for _v, _m, p in fallen},
+        ).delete()
 
 
 # --- the whole month of a region, from the records ---------------------------------------------------
+
+# The facts are sums of the rows: `ElderMonth.cells` says what one row adds, `_cell_sums` the same in SQL
+# (the rebuild sums a whole month at once in the database). The reconcile test holds them to each other.
+_BOOL_FIELDS = frozenset(f.name for f in MonthDue._meta.concrete_fields if isinstance(f, models.BooleanField))
+
+
+def _cell_sums() -> list[str]:
+    sums = []
+    for cell in FACT_CELLS:
+        if cell == "elders":
+            sums.append("COUNT(*)")
+        elif cell.startswith("visited_"):
+            method = cell.removeprefix("visited_")
+            assert method.isalpha(), method  # a name of ours, written into the SQL
+            sums.append(f"SUM(CASE WHEN visited AND method = '{method}' THEN 1 ELSE 0 END)")
+        elif cell in _BOOL_FIELDS:
+            sums.append(f"SUM(CASE WHEN {cell} THEN 1 ELSE 0 END)")
+        else:
+            sums.append(f"SUM({cell})")
+    return sums
 
 
 def sum_rows(rows: Iterable[ElderMonth], month: dt.date) -> dict[tuple[str, dt.date, int], Counter[str]]:
@@ -376,54 +431,212 @@ def sum_rows(rows: Iterable[ElderMonth], month: dt.date) -> dict[tuple[str, dt.d
     return facts
 
 
-@transaction.atomic
-def replace_month(region_path: str, month: dt.date, rows: Mapping[int, ElderMonth]) -> dict[str, int]:
-    """Replace a region's rows of one month, and its facts and those above by the new sums.
+@dataclass
+class MonthSlice:
+    """What a slice of elders (a range of ids) brings to a rebuilt month, against the stored rows."""
 
-    Returns how many fact cells of the region's subtree changed value, and how many rows were written.
-    """
-    old_facts = {
-        (f.region_path, f.cohort): {c: getattr(f, c) for c in FACT_CELLS}
-        for f in MonthFact.objects.filter(region_path__startswith=region_path, month=month)
-    }
-    MonthDue.objects.filter(month=month, region_path__startswith=region_path).delete()
-    MonthDue.objects.bulk_create(
-        [
-            MonthDue(elder_id=elder_id, month=month, **{**asdict(row), "visitors": list(row.visitors)})
-            for elder_id, row in sorted(rows.items())
-        ],
-        batch_size=2000,
-    )
-    new = sum_rows(rows.values(), month)
-    inside = {key: cells for key, cells in new.items() if key[0].startswith(region_path)}
-    MonthFact.objects.filter(region_path__startswith=region_path, month=month).delete()
-    add_to_facts(inside)
-    # The regions above hold the subtree's old sums: move them by the difference at the region itself.
-    above = [p for p in path_prefixes(region_path) if p != region_path]
-    if above:
-        difference: dict[tuple[str, dt.date, int], Counter[str]] = defaultdict(Counter)
-        cohorts = {cohort for (path, cohort) in old_facts if path == region_path} | {
-            cohort for (path, _m, cohort) in inside if path == region_path
-        }
-        for cohort in cohorts:
-            was = old_facts.get((region_path, cohort), {})
-            now_ = inside.get((region_path, month, cohort), Counter())
-            for cell in FACT_CELLS:
-                change = now_.get(cell, 0) - was.get(cell, 0)
-                if change:
-                    for path in above:
-                        difference[(path, month, cohort)][cell] += change
-        add_to_facts(difference)
-    VisitorMonth.objects.filter(month=month, region_path__startswith=region_path).delete()
-    visitors: Counter[tuple[int, dt.date, str]] = Counter()
-    for row in rows.values():
+    added: list[tuple[int, ElderMonth]]  # rows of elders with no stored row this month
+    changed: list[tuple[int, ElderMonth]]  # rows that differ from the stored ones
+    gone: list[int]  # elders of the region with a stored row and no row now
+    visitors: Counter[tuple[int, str]]  # (visitor, village) → rows naming the visitor
+    rows: int
+
+
+def compare_slice(
+    region_path: str, month: dt.date, low: int, high: int, rows: Sequence[tuple[int, ElderMonth]]
+) -> MonthSlice:
+    """These rows (of the region's elders with ids from `low` to `high`) against the stored ones. A stored
+    row is the elder's wherever it is filed: an elder who moved into the region has it corrected."""
+    old: dict[int, tuple[Any, ...]] = {}
+    stored = MonthDue.objects.filter(month=month, elder_id__gte=low, elder_id__lte=high)
+    # The visitors as text, parsed here: Django's JSON converter costs more than the rest of the row.
+    fields = [*ROW_FIELDS[:-1], "visitors_text"]
+    stored = stored.annotate(visitors_text=Cast("visitors", models.TextField()))
+    for elder_id, *values in stored.values_list("elder_id", *fields).iterator(chunk_size=20_000):
+        text = values[-1].strip()  # a JSON list of ids: "[]", "[12, 40]"
+        values[-1] = tuple(map(int, text[1:-1].split(","))) if len(text) > 2 else ()
+        old[elder_id] = tuple(values)
+    visitors: Counter[tuple[int, str]] = Counter()
+    added, changed = [], []
+    for elder_id, row in rows:
+        was = old.pop(elder_id, None)
+        if was is None:
+            added.append((elder_id, row))
+        elif was != row:
+            changed.append((elder_id, row))
         for visitor_id in row.visitors:
-            visitors[(visitor_id, month, row.region_path)] += 1
-    add_to_visitors(visitors)
-    changed = sum(
-        1
-        for key in set(old_facts) | {(p, c) for (p, _m, c) in inside}
-        if {k: v for k, v in old_facts.get(key, {}).items() if v}
-        != {k: v for k, v in inside.get((key[0], month, key[1]), Counter()).items() if v}
+            visitors[(visitor_id, row.region_path)] += 1
+    gone = sorted(elder_id for elder_id, was in old.items() if was[0].startswith(region_path))  # was[0]: its path
+    return MonthSlice(added, changed, gone, visitors, len(rows))
+
+
+@transaction.atomic
+def replace_month(
+    region_path: str, month: dt.date, slices: Iterable[MonthSlice], span: tuple[int, int] | None
+) -> dict[str, int]:
+    """Make a region's rows of one month those of the slices, and its facts and those above their sums.
+
+    Writes only what differs: the rows added, changed or gone, and the fact cells and visitor counts that
+    moved (a month the upkeep kept right writes nothing). Must run under the drains' lock (the rebuild
+    takes it), so that no row is written beside it. Returns how many rows there are and were written, and
+    how many fact cells of the region's subtree changed value. The slices cover the ids of `span` (the
+    region's least and greatest elder id; None when it has none): the region's rows outside it are gone.
+    """
+    outside = MonthDue.objects.filter(month=month, region_path__startswith=region_path)
+    if span is not None:
+        outside = outside.filter(Q(elder_id__lt=span[0]) | Q(elder_id__gt=span[1]))
+    rows, written = 0, outside.delete()[0]
+    visitors: Counter[tuple[int, str]] = Counter()
+    for part in slices:
+        _insert_rows(month, part.added)
+        _upsert_rows(month, part.changed)
+        for start in range(0, len(part.gone), 5000):
+            MonthDue.objects.filter(month=month, elder_id__in=part.gone[start : start + 5000]).delete()
+        rows += part.rows
+        written += len(part.added) + len(part.changed) + len(part.gone)
+        visitors.update(part.visitors)
+    changed = _replace_facts(region_path, month)
+    _replace_visitors(region_path, month, visitors)
+    return {"cells_changed": changed, "rows": rows, "rows_written": written}
+
+
+def _insert_rows(month: dt.date, rows: Sequence[tuple[int, ElderMonth]]) -> None:
+    """Rows of elders with none this month: COPY straight into the table on PostgreSQL."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        _upsert_rows(month, rows)
+        return
+    copy_rows(
+        MonthDue,
+        ["elder_id", "month", *ROW_FIELDS],
+        ([elder_id, month, *row[:-1], json.dumps(list(row.visitors))] for elder_id, row in rows),
     )
-    return {"cells_changed": changed, "rows": len(rows)}
+
+
+def _upsert_rows(month: dt.date, rows: Sequence[tuple[int, ElderMonth]]) -> None:
+    """Insert or overwrite these elder-month rows: COPY through a scratch table on PostgreSQL."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        MonthDue.objects.bulk_create(
+            [_model_row(elder_id, month, row) for elder_id, row in rows],
+            update_conflicts=True,
+            unique_fields=["elder", "month"],
+            update_fields=ROW_FIELDS,
+            batch_size=1000,
+        )
+        return
+    table = connection.ops.quote_name(MonthDue._meta.db_table)
+    columns = ["elder_id", "month", *ROW_FIELDS]
+    names = ", ".join(columns)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in ROW_FIELDS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE monthdue_incoming ON COMMIT DROP AS SELECT {names} FROM {table} WITH NO DATA"  # noqa: S608
+        )
+        raw: Any = cursor.cursor
+        with raw.copy(f"COPY monthdue_incoming ({names}) FROM STDIN") as copy:
+            for elder_id, row in rows:
+                copy.write_row([elder_id, month, *row[:-1], json.dumps(list(row.visitors))])
+        cursor.execute(
+            f"INSERT INTO {table} ({names}) SELECT {names} FROM monthdue_incoming "  # noqa: S608 - names are ours
+            f"ON CONFLICT (elder_id, month) DO UPDATE SET {updates}"
+        )
+        cursor.execute("DROP TABLE monthdue_incoming")
+
+
+def _replace_facts(region_path: str, month: dt.date) -> int:
+    """Sum the region's stored rows of the month into facts at every level of its subtree, in the
+    database; replace the subtree's facts when a cell differs, and move the regions above by the
+    difference at the region itself. Returns the cells that changed."""
+    facts = connection.ops.quote_name(MonthFact._meta.db_table)
+    rows_table = connection.ops.quote_name(MonthDue._meta.db_table)
+    regions = connection.ops.quote_name(Region._meta.db_table)
+    cells = ", ".join(FACT_CELLS)
+    summed = ", ".join(f"{expr} AS {cell}" for cell, expr in zip(FACT_CELLS, _cell_sums(), strict=True))
+    resummed = ", ".join(f"SUM({cell}) AS {cell}" for cell in FACT_CELLS)
+    nonzero = " OR ".join(f"{cell} <> 0" for cell in FACT_CELLS)
+    subtree = region_path + "%"
+    top = Region.objects.filter(path=region_path).values_list("level", flat=True).first() or 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE fact_build AS SELECT region_path, cohort, {summed} FROM {rows_table} "  # noqa: S608
+            "WHERE month = %s AND region_path LIKE %s GROUP BY region_path, cohort",
+            [month, subtree],
+        )
+        # Up the tree a level at a time, the deepest first, to the region itself (a province has no parent).
+        for level in sorted((lv for lv in RegionLevel.values if lv > max(top, 1)), reverse=True):
+            cursor.execute(
+                f"INSERT INTO fact_build (region_path, cohort, {cells}) SELECT p.path, f.cohort, {resummed} "  # noqa: S608
+                f"FROM fact_build f JOIN {regions} r ON r.path = f.region_path "
+                f"JOIN {regions} p ON p.code = r.parent_id "
+                "WHERE r.level = %s GROUP BY p.path, f.cohort",
+                [level],
+            )
+        cursor.execute(
+            f"CREATE TEMP TABLE fact_new AS SELECT region_path, cohort, {resummed} FROM fact_build "  # noqa: S608
+            "GROUP BY region_path, cohort"
+        )
+        # The cells to write: new, or apart from the stored ones. Then the stored cells to drop: apart, or
+        # no longer there (all-zero cells count as none). Only those are written.
+        in_subtree = f"{facts}.month = %s AND {facts}.region_path LIKE %s"
+        cursor.execute(
+            f"CREATE TEMP TABLE fact_diff AS SELECT n.* FROM fact_new n LEFT JOIN {facts} o "  # noqa: S608
+            f"ON o.month = %s AND o.region_path = n.region_path AND o.cohort = n.cohort "
+            f"WHERE o.region_path IS NULL OR {' OR '.join(f'n.{c} <> o.{c}' for c in FACT_CELLS)}",
+            [month],
+        )
+        cursor.execute("SELECT COUNT(*) FROM fact_diff")
+        changed = cursor.fetchone()[0]
+        cursor.execute(
+            f"SELECT COUNT(*) FROM {facts} WHERE {in_subtree} AND ({nonzero}) AND NOT EXISTS "  # noqa: S608
+            f"(SELECT 1 FROM fact_new n WHERE n.region_path = {facts}.region_path AND n.cohort = {facts}.cohort)",
+            [month, subtree],
+        )
+        changed += cursor.fetchone()[0]
+        if changed:
+            at_region = "SELECT cohort, {cells} FROM {table} WHERE region_path = %s"
+            cursor.execute(at_region.format(cells=cells, table=facts) + " AND month = %s", [region_path, month])
+            was = {row[0]: row[1:] for row in cursor.fetchall()}
+            cursor.execute(at_region.format(cells=cells, table="fact_new"), [region_path])
+            now_ = {row[0]: row[1:] for row in cursor.fetchall()}
+            cursor.execute(
+                f"DELETE FROM {facts} WHERE {in_subtree} AND ("  # noqa: S608
+                f"EXISTS (SELECT 1 FROM fact_diff d WHERE d.region_path = {facts}.region_path "
+                f"AND d.cohort = {facts}.cohort) OR NOT EXISTS (SELECT 1 FROM fact_new n "
+                f"WHERE n.region_path = {facts}.region_path AND n.cohort = {facts}.cohort))",
+                [month, subtree],
+            )
+            cursor.execute(
+                f"INSERT INTO {facts} (region_path, parent_path, month, cohort, {cells}) "  # noqa: S608
+                f"SELECT d.region_path, COALESCE(p.path, ''), %s, d.cohort, {', '.join('d.' + c for c in FACT_CELLS)} "
+                f"FROM fact_diff d LEFT JOIN {regions} r ON r.path = d.region_path "
+                f"LEFT JOIN {regions} p ON p.code = r.parent_id",
+                [month],
+            )
+        cursor.execute("DROP TABLE fact_diff")
+        cursor.execute("DROP TABLE fact_build")
+        cursor.execute("DROP TABLE fact_new")
+    above = [p for p in path_prefixes(region_path) if p != region_path]
+    if changed and above:
+        # The regions above hold the subtree's old sums: move them by the difference at the region itself.
+        difference: dict[tuple[str, dt.date, int], Counter[str]] = defaultdict(Counter)
+        for cohort in set(was) | set(now_):
+            before, after = was.get(cohort, (0,) * len(FACT_CELLS)), now_.get(cohort, (0,) * len(FACT_CELLS))
+            for cell, b, a in zip(FACT_CELLS, before, after, strict=True):
+                if a != b:
+                    for path in above:
+                        difference[(path, month, cohort)][cell] += a - b
+        add_to_facts(difference)
+    return changed
+
+
+def _replace_visitors(region_path: str, month: dt.date, counts: Counter[tuple[int, str]]) -> None:
+    """The visitor counts of the region's villages in the month, when they differ from the stored ones."""
+    stored = VisitorMonth.objects.filter(month=month, region_path__startswith=region_path)
+    old = {(v, p): n for v, p, n in stored.values_list("visitor_id", "region_path", "rows") if n}
+    if old == +counts:
+        return
+    stored.delete()
+    add_to_visitors({(visitor_id, month, path): n for (visitor_id, path), n in counts.items()})

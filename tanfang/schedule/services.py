@@ -8,6 +8,7 @@ import os
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from typing import Protocol
 
 from django.db import connection, connections, transaction
 from django.db.models import F, Q
@@ -16,6 +17,7 @@ from django.utils.translation import gettext as _
 from tanfang.audit.actions import Action
 from tanfang.audit.services import record_event
 from tanfang.care.selectors import open_rechecks
+from tanfang.core.bulk import among
 from tanfang.core.errors import FieldError, ValidationFailed
 from tanfang.core.generations import bump
 from tanfang.core.roles import Permission
@@ -80,18 +82,31 @@ REGISTRY_FIELDS = (
 )
 
 
-def registry_facts(elders: Iterable[Elder], *, rechecks: bool) -> dict[int, due.ElderFacts]:
+class RegistryRow(Protocol):
+    """An elder as `registry_facts` reads it: a model loaded with `.only(*REGISTRY_FIELDS)`, or a named
+    row of `.values_list(*REGISTRY_FIELDS, named=True)` (the rebuild reads a million without models)."""
+
+    pk: int
+    registered_on: dt.date
+    status: str
+    status_since: dt.date | None
+    risk_level: str
+    willingness: str
+
+
+def registry_facts(elders: Iterable[RegistryRow], *, rechecks: bool) -> dict[int, due.ElderFacts]:
     """What the registry tells due.py about these elders (statuses, groups, risk, willingness, and,
     when asked, the hazards to re-check), in two or three queries."""
     by_id = {e.pk: e for e in elders}
     ids = list(by_id)
     statuses: dict[int, list[due.StatusSpan]] = defaultdict(list)
-    for elder_id, status, since in StatusChange.objects.filter(elder_id__in=ids).values_list(
-        "elder_id", "status", "since"
-    ):
+    # `among` may match elders in between: the result below takes only these elders' entries.
+    for elder_id, status, since in (
+        StatusChange.objects.filter(among("elder_id", ids)).order_by("elder_id", "since", "pk")
+    ).values_list("elder_id", "status", "since"):
         statuses[elder_id].append(due.StatusSpan(status, since))
     groups: dict[int, set[str]] = defaultdict(set)
-    for elder_id, group in ElderGroup.objects.filter(elder_id__in=ids, until__isnull=True).values_list(
+    for elder_id, group in ElderGroup.objects.filter(among("elder_id", ids), until__isnull=True).values_list(
         "elder_id", "group"
     ):
         groups[elder_id].add(group)

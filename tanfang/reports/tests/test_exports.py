@@ -260,7 +260,7 @@ def test_a_malformed_month_is_refused_in_chinese(tree, clock, officer_city, as_u
     response = as_user(officer_city).get("/figures/report.xlsx", {"region": "410800", "month": month})
 
     assert response.status_code == 422
-    assert "月份格式应为 YYYY-MM" in response.content.decode()
+    assert "无法识别，请按“年-月”选择" in response.content.decode()
     assert not AuditEvent.objects.filter(action="report.exported").exists()
 
 
@@ -268,7 +268,7 @@ def test_a_month_not_yet_begun_is_refused(tree, clock, officer_city, as_user):
     response = as_user(officer_city).get("/figures/progress.pdf", {"region": "410800", "month": "2027-01"})
 
     assert response.status_code == 422
-    assert "2027年1月尚未开始，不能导出报表" in response.content.decode()
+    assert "2027-01 尚未到来，没有统计数据" in response.content.decode()
 
 
 def test_the_export_buttons_lead_to_the_three_reports(city, clock, officer_city, as_user):

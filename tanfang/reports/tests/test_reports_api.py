@@ -7,11 +7,12 @@ import datetime as dt
 
 import pytest
 import time_machine
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from tanfang.core.time import LOCAL_TZ
 from tanfang.devtools.factories import make_elder, record_test_visit
 from tanfang.elders.inputs import GroupInput
+from tanfang.schedule.models import MonthDue, MonthFact
 from tanfang.schedule.services import drain_due_queue
 from tanfang.visitors.services import VisitorInput, create_visitor, pair
 
@@ -150,4 +151,36 @@ def test_rebuild_facts_finds_nothing_to_change(figures, capsys):
         call_command("rebuild_facts", "--month", "2026-03", "--region", "410823")
     out = capsys.readouterr().out
     assert "2026-03 全部：" in out and "0 个统计格与增量结果不同" in out
-    assert "2026-03 410823：5 位老人，5 行，0 个统计格与增量结果不同" in out
+    assert "2026-03 410823：5 位老人，5 行（改写 0 行），0 个统计格与增量结果不同" in out
+
+
+def test_rebuild_facts_puts_back_what_was_tampered_with_and_writes_only_that(figures, capsys):
+    # Given a month whose stored figures were tampered with: one elder's row and one village's cell
+    month = dt.date(2026, 3, 1)
+    row = MonthDue.objects.filter(month=month, to_visit=True).order_by("elder_id").first()
+    MonthDue.objects.filter(pk=row.pk).update(visited=not row.visited, method="")
+    village = MonthFact.objects.filter(month=month, region_path=row.region_path).first()
+    MonthFact.objects.filter(pk=village.pk).update(services=village.services + 7)
+    before = {(f.region_path, f.cohort): f.visited for f in MonthFact.objects.filter(month=month)}
+    # When the month is rebuilt
+    with time_machine.travel(NOW, tick=False):
+        call_command("rebuild_facts", "--month", "2026-03")
+    out = capsys.readouterr().out
+    # Then one row was written back, and the figures are the sums of the true rows again
+    assert "（改写 1 行）" in out and "0 个统计格与增量结果不同" not in out
+    assert MonthDue.objects.get(pk=row.pk).visited == row.visited
+    assert MonthFact.objects.get(month=month, region_path=village.region_path, cohort=village.cohort).services == (
+        village.services
+    )
+    assert {(f.region_path, f.cohort): f.visited for f in MonthFact.objects.filter(month=month)} == before
+    # And a second rebuild finds nothing more to change
+    with time_machine.travel(NOW, tick=False):
+        call_command("rebuild_facts", "--month", "2026-03")
+    assert "（改写 0 行），0 个统计格与增量结果不同" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("month", ["2026-13", "March", "2099-01"])
+def test_rebuild_facts_refuses_a_month_it_cannot_read_in_chinese(figures, month):
+    with time_machine.travel(NOW, tick=False), pytest.raises(CommandError) as refused:
+        call_command("rebuild_facts", "--month", month)
+    assert "无法识别" in str(refused.value) or "尚未到来" in str(refused.value)

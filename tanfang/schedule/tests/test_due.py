@@ -26,8 +26,8 @@ from tanfang.schedule.due import (
     contact_at,
     declined_in_month,
     in_denominator,
-    method_of_month,
     month_figures,
+    month_standing,
     obligations,
     tighten,
     visited_in_month,
@@ -453,6 +453,26 @@ def test_the_method_of_a_month_is_the_strongest_counted_contact():
     # Given a phone call and a home visit in November, a video call in December
     contacts = [Contact(D(11, 3), PHONE), Contact(D(11, 20), HOME), Contact(D(12, 1), VIDEO)]
     # Then November was a home visit, December a video visit, and October nothing
-    assert method_of_month(facts, contacts, POLICY, 2026, 11) == HOME
-    assert method_of_month(facts, contacts, POLICY, 2026, 12) == VIDEO
-    assert method_of_month(facts, contacts, POLICY, 2026, 10) == ""
+    assert month_standing(facts, contacts, POLICY, 2026, 11).method == HOME
+    assert month_standing(facts, contacts, POLICY, 2026, 12).method == VIDEO
+    assert month_standing(facts, contacts, POLICY, 2026, 10).method == ""
+
+
+def test_a_month_short_of_the_required_contacts_is_owed_but_has_no_method():
+    # Given a policy of two contacts a month, and one phone call in November
+    twice = Policy(monthly_contacts=2)
+    facts = ElderFacts(registered_on=D(1, 1))
+    standing = month_standing(facts, [Contact(D(11, 3), PHONE)], twice, 2026, 11)
+    # Then November is in the denominator, not visited, with one counted contact and no method yet
+    assert (standing.to_visit, standing.visited, standing.contacts, standing.method) == (True, False, 1, "")
+    assert not standing.declined
+
+
+def test_an_unwilling_elder_reached_anyway_is_counted_and_not_declined():
+    # Given an elder who declined visits, and a home visit made anyway in November
+    facts = ElderFacts(registered_on=D(1, 1), declined=True)
+    standing = month_standing(facts, [Contact(D(11, 3), HOME)], POLICY, 2026, 11)
+    # Then November counts them as visited at home, not as declined; December as declined
+    assert (standing.to_visit, standing.visited, standing.method, standing.declined) == (True, True, HOME, False)
+    december = month_standing(facts, [Contact(D(11, 3), HOME)], POLICY, 2026, 12)
+    assert (december.to_visit, december.declined, december.contacts) == (False, True, 0)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from tanfang.core.errors import ValidationFailed
+from tanfang.core.time import local_today
+from tanfang.schedule.figures import parse_month
 from tanfang.schedule.rebuild import path_of, rebuild_month
-
-MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
 class Command(BaseCommand):
@@ -22,10 +21,10 @@ class Command(BaseCommand):
         parser.add_argument("--region", default="", help="区划代码，默认全部")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        match = MONTH.match(options["month"])
-        if match is None:
-            raise CommandError("月份格式应为 YYYY-MM")
-        month = dt.date(int(match[1]), int(match[2]), 1)
+        try:
+            month = parse_month(options["month"] or "-", local_today())
+        except ValidationFailed as refused:
+            raise CommandError("；".join(e.message for e in refused.errors)) from refused
         path = path_of(options["region"]) if options["region"] else ""
         if path is None:
             raise CommandError(f"没有区划 {options['region']}")
@@ -33,6 +32,7 @@ class Command(BaseCommand):
         result = rebuild_month(region_path=path, month=month)
         seconds = time.perf_counter() - started
         self.stdout.write(
-            f"{month:%Y-%m} {options['region'] or '全部'}：{result.elders} 位老人，{result.rows} 行，"
+            f"{month:%Y-%m} {options['region'] or '全部'}：{result.elders} 位老人，"
+            f"{result.rows} 行（改写 {result.rows_written} 行），"
             f"{result.cells_changed} 个统计格与增量结果不同，用时 {seconds:.1f} 秒"
         )
