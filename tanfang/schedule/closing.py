@@ -12,11 +12,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from tanfang.audit.actions import Action
@@ -138,12 +138,12 @@ def _snapshot(close: MonthClose) -> int:
             [close.pk, close.month, close.region_path + "%"],
         )
         copied = cursor.rowcount
-    active: dict[str, set[int]] = defaultdict(set)
-    for visitor_id, path in VisitorMonth.objects.filter(
-        month=close.month, region_path__startswith=close.region_path, rows__gt=0
-    ).values_list("visitor_id", "region_path"):
-        for prefix in path_prefixes(path):
-            active[prefix].add(visitor_id)
+    active = dict(  # visitors active are kept per region at every level: a count of rows
+        VisitorMonth.objects.filter(month=close.month, region_path__startswith=close.region_path, rows__gt=0)
+        .values_list("region_path")
+        .annotate(n=Count("*"))
+        .values_list("region_path", "n")
+    )
     ClosedFact.objects.bulk_create(
         [
             ClosedFact(
@@ -152,9 +152,9 @@ def _snapshot(close: MonthClose) -> int:
                 parent_path=path_prefixes(path)[-2] if len(path_prefixes(path)) > 1 else "",
                 month=close.month,
                 cohort=ALL_COHORTS,
-                visitors_active=len(ids),
+                visitors_active=count,
             )
-            for path, ids in sorted(active.items())
+            for path, count in sorted(active.items())
         ],
         batch_size=2000,
     )

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from tanfang.core.errors import FieldError, NotFound, ValidationFailed
@@ -176,22 +176,16 @@ def _common_path(paths: Sequence[str]) -> str:
 
 
 def _live_visitors(paths: Sequence[str], month: dt.date) -> dict[str, int]:
-    """Visitors who recorded visits in the month, distinct within each of these regions: one query for
-    regions whose paths are as long (siblings), grouping the villages' rows by their path's beginning."""
+    """Visitors who recorded visits in the month, for each of these regions: their rows at the region
+    (`VisitorMonth` keeps one per visitor and region at every level), counted in one query."""
     found: dict[str, int] = dict.fromkeys(paths, 0)
-    by_length: dict[int, list[str]] = {}
-    for path in paths:
-        by_length.setdefault(len(path), []).append(path)
-    table = connection.ops.quote_name(VisitorMonth._meta.db_table)
-    with connection.cursor() as cursor:
-        for length, same in by_length.items():
-            cursor.execute(
-                f"SELECT SUBSTR(region_path, 1, %s) AS within, COUNT(DISTINCT visitor_id) FROM {table} "  # noqa: S608
-                f"WHERE month = %s AND rows > 0 AND region_path LIKE %s "
-                f"AND SUBSTR(region_path, 1, %s) IN ({', '.join(['%s'] * len(same))}) GROUP BY within",
-                [length, month, _common_path(same) + "%", length, *same],
-            )
-            found.update(cursor.fetchall())
+    if paths:
+        found.update(
+            VisitorMonth.objects.filter(month=month, region_path__in=paths, rows__gt=0)
+            .values_list("region_path")
+            .annotate(n=Count("*"))
+            .values_list("region_path", "n")
+        )
     return found
 
 

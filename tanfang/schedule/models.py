@@ -206,11 +206,12 @@ class MonthFact(FactCells):
 
 
 class VisitorMonth(models.Model):
-    """A visitor active in a village in a month: how many of its elders' month rows name it."""
+    """A visitor active in a region (at any level) in a month: how many of its elders' month rows name it.
+    A region's visitors active are its rows with a count above zero."""
 
     visitor_id = models.BigIntegerField()
     month = models.DateField()
-    region_path = models.CharField(max_length=100)  # the village's path
+    region_path = models.CharField(max_length=100)  # the region's path: a village's and every one above
     rows = models.IntegerField(default=0)
 
     class Meta:

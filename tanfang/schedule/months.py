@@ -345,8 +345,9 @@ def _add(
         target = facts[(path, month, row.cohort)]
         for name, value in cells.items():
             target[name] += sign * value
-    for visitor_id in row.visitors:
-        helpers[(visitor_id, month, row.region_path)] += sign
+    for path in path_prefixes(row.region_path):  # visitors active are kept at every level, like the cells
+        for visitor_id in row.visitors:
+            helpers[(visitor_id, month, path)] += sign
 
 
 def add_to_facts(deltas: Mapping[tuple[str, dt.date, int], Counter[str]]) -> None:
@@ -372,7 +373,8 @@ def add_to_facts(deltas: Mapping[tuple[str, dt.date, int], Counter[str]]) -> Non
 
 
 def add_to_visitors(deltas: Mapping[tuple[int, dt.date, str], int]) -> None:
-    """Add to the count of rows naming each (visitor, month, village); drop those that reach zero."""
+    """Add to the count of rows naming each (visitor, month, region at any level); drop those that reach zero.
+    A region's visitors active are then its rows with a count above zero: a count, never a distinct count."""
     rows = [(key, n) for key, n in sorted(deltas.items()) if n]
     if not rows:
         return
@@ -633,10 +635,22 @@ def _replace_facts(region_path: str, month: dt.date) -> int:
 
 
 def _replace_visitors(region_path: str, month: dt.date, counts: Counter[tuple[int, str]]) -> None:
-    """The visitor counts of the region's villages in the month, when they differ from the stored ones."""
-    stored = VisitorMonth.objects.filter(month=month, region_path__startswith=region_path)
-    old = {(v, p): n for v, p, n in stored.values_list("visitor_id", "region_path", "rows") if n}
-    if old == +counts:
-        return
-    stored.delete()
-    add_to_visitors({(visitor_id, month, path): n for (visitor_id, path), n in counts.items()})
+    """The visitor counts of the region's subtree in the month, from the rows' counts per village, written
+    where they differ; the regions above move by the difference at the region itself."""
+    new: Counter[tuple[int, str]] = Counter()
+    for (visitor_id, village), n in counts.items():
+        for path in path_prefixes(village):
+            if path.startswith(region_path):
+                new[(visitor_id, path)] += n
+    stored = VisitorMonth.objects.filter(month=month, region_path__startswith=region_path, rows__gt=0)
+    old = {(v, p): n for v, p, n in stored.values_list("visitor_id", "region_path", "rows")}
+    above = [p for p in path_prefixes(region_path) if p != region_path]
+    deltas: Counter[tuple[int, dt.date, str]] = Counter()
+    for visitor_id, path in new.keys() | old.keys():
+        moved = new.get((visitor_id, path), 0) - old.get((visitor_id, path), 0)
+        if moved:
+            deltas[(visitor_id, month, path)] += moved
+            if path == region_path:
+                for up in above:
+                    deltas[(visitor_id, month, up)] += moved
+    add_to_visitors(deltas)
