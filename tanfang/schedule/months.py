@@ -110,7 +110,7 @@ def load_activity(elder_ids: Sequence[int], since: dt.date, until: dt.date | Non
         visits = visits.filter(day__lte=until)
     for row in visits.values_list(
         "elder_id", "day", "method", "outcome", "rejected", "flagged", "review", "visitor_id"
-    ).iterator(chunk_size=5000):
+    ):
         if row[0] in wanted:
             found[row[0]].visits.append(VisitFact(*row[1:]))
     start = local_day_start(since)
@@ -454,7 +454,7 @@ def compare_slice(
     # The visitors as text, parsed here: Django's JSON converter costs more than the rest of the row.
     fields = [*ROW_FIELDS[:-1], "visitors_text"]
     stored = stored.annotate(visitors_text=Cast("visitors", models.TextField()))
-    for elder_id, *values in stored.values_list("elder_id", *fields).iterator(chunk_size=20_000):
+    for elder_id, *values in stored.values_list("elder_id", *fields):
         text = values[-1].strip()  # a JSON list of ids: "[]", "[12, 40]"
         values[-1] = tuple(map(int, text[1:-1].split(","))) if len(text) > 2 else ()
         old[elder_id] = tuple(values)

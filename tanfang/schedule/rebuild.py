@@ -23,12 +23,13 @@ from tanfang.core.time import local_today
 from tanfang.elders.models import Elder
 from tanfang.regions.models import Region
 from tanfang.schedule import due
-from tanfang.schedule.models import MonthFact
+from tanfang.schedule.models import MonthDue, MonthFact, VisitorMonth
 from tanfang.schedule.months import Activity, MonthSlice, compare_slice, elder_month, load_activity, replace_month
 from tanfang.schedule.policies import current_policies
 from tanfang.schedule.services import DRAIN_LOCK, PARALLEL_FROM, REGISTRY_FIELDS, registry_facts
 
 REBUILD_CHUNK = 5000
+ANALYZE_FROM = 50_000  # rows and cells written by a rebuild from which the tables are analysed after it
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,12 @@ def rebuild_month(*, region_path: str, month: dt.date, today: dt.date | None = N
     finally:
         if pool is not None:
             pool.shutdown()
+    if connection.vendor == "postgresql" and result["rows_written"] + result["cells_changed"] >= ANALYZE_FROM:
+        # Many rows of one month written at once (a first fill): the planner's statistics still say the
+        # month is as it was, and would choose scans that are slow on what it is now.
+        with connection.cursor() as cursor:
+            for model in (MonthDue, MonthFact, VisitorMonth):
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
     return Rebuilt(region_path, month, considered, result["rows"], result["rows_written"], result["cells_changed"])
 
 
