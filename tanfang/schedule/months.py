@@ -34,7 +34,7 @@ from django.db.models.functions import Cast
 
 from tanfang.alerts.models import Incident
 from tanfang.care.models import SATISFACTION_SCORES, CareService, FollowUp, Satisfaction
-from tanfang.core.bulk import among, copy_rows
+from tanfang.core.bulk import among
 from tanfang.core.roles import RegionLevel
 from tanfang.core.time import local_date, local_day_start
 from tanfang.elders.models import Group
@@ -437,8 +437,7 @@ def sum_rows(rows: Iterable[ElderMonth], month: dt.date) -> dict[tuple[str, dt.d
 class MonthSlice:
     """What a slice of elders (a range of ids) brings to a rebuilt month, against the stored rows."""
 
-    added: list[tuple[int, ElderMonth]]  # rows of elders with no stored row this month
-    changed: list[tuple[int, ElderMonth]]  # rows that differ from the stored ones
+    changed: list[tuple[int, ElderMonth]]  # rows new this month, or that differ from the stored ones
     gone: list[int]  # elders of the region with a stored row and no row now
     visitors: Counter[tuple[int, str]]  # (visitor, village) → rows naming the visitor
     rows: int
@@ -459,17 +458,14 @@ def compare_slice(
         values[-1] = tuple(map(int, text[1:-1].split(","))) if len(text) > 2 else ()
         old[elder_id] = tuple(values)
     visitors: Counter[tuple[int, str]] = Counter()
-    added, changed = [], []
+    changed = []
     for elder_id, row in rows:
-        was = old.pop(elder_id, None)
-        if was is None:
-            added.append((elder_id, row))
-        elif was != row:
+        if old.pop(elder_id, None) != row:
             changed.append((elder_id, row))
         for visitor_id in row.visitors:
             visitors[(visitor_id, row.region_path)] += 1
     gone = sorted(elder_id for elder_id, was in old.items() if was[0].startswith(region_path))  # was[0]: its path
-    return MonthSlice(added, changed, gone, visitors, len(rows))
+    return MonthSlice(changed, gone, visitors, len(rows))
 
 
 @transaction.atomic
@@ -478,7 +474,7 @@ def replace_month(
 ) -> dict[str, int]:
     """Make a region's rows of one month those of the slices, and its facts and those above their sums.
 
-    Writes only what differs: the rows added, changed or gone, and the fact cells and visitor counts that
+    Writes only what differs: the rows new, changed or gone, and the fact cells and visitor counts that
     moved (a month the upkeep kept right writes nothing). Must run under the drains' lock (the rebuild
     takes it), so that no row is written beside it. Returns how many rows there are and were written, and
     how many fact cells of the region's subtree changed value. The slices cover the ids of `span` (the
@@ -488,64 +484,71 @@ def replace_month(
     if span is not None:
         outside = outside.filter(Q(elder_id__lt=span[0]) | Q(elder_id__gt=span[1]))
     rows, written = 0, outside.delete()[0]
+    writer = _RowWriter(month)
     visitors: Counter[tuple[int, str]] = Counter()
     for part in slices:
-        _insert_rows(month, part.added)
-        _upsert_rows(month, part.changed)
+        writer.add(part.changed)
         for start in range(0, len(part.gone), 5000):
             MonthDue.objects.filter(month=month, elder_id__in=part.gone[start : start + 5000]).delete()
         rows += part.rows
-        written += len(part.added) + len(part.changed) + len(part.gone)
+        written += len(part.changed) + len(part.gone)
         visitors.update(part.visitors)
+    writer.finish()
     changed = _replace_facts(region_path, month)
     _replace_visitors(region_path, month, visitors)
     return {"cells_changed": changed, "rows": rows, "rows_written": written}
 
 
-def _insert_rows(month: dt.date, rows: Sequence[tuple[int, ElderMonth]]) -> None:
-    """Rows of elders with none this month: COPY straight into the table on PostgreSQL."""
-    if not rows:
-        return
-    if connection.vendor != "postgresql":
-        _upsert_rows(month, rows)
-        return
-    copy_rows(
-        MonthDue,
-        ["elder_id", "month", *ROW_FIELDS],
-        ([elder_id, month, *row[:-1], json.dumps(list(row.visitors))] for elder_id, row in rows),
-    )
+class _RowWriter:
+    """Writes a rebuilt month's new and changed rows. On PostgreSQL they are COPY'd into a scratch table as
+    the slices come in and moved into `MonthDue` in one statement at the end: while worker processes still
+    read the stored rows, the table's indexes must not fill with this transaction's uncommitted rows (a
+    month the planner believes empty is read through its month index, which would then hold them all)."""
 
+    COLUMNS = ("elder_id", "month", *ROW_FIELDS)
 
-def _upsert_rows(month: dt.date, rows: Sequence[tuple[int, ElderMonth]]) -> None:
-    """Insert or overwrite these elder-month rows: COPY through a scratch table on PostgreSQL."""
-    if not rows:
-        return
-    if connection.vendor != "postgresql":
-        MonthDue.objects.bulk_create(
-            [_model_row(elder_id, month, row) for elder_id, row in rows],
-            update_conflicts=True,
-            unique_fields=["elder", "month"],
-            update_fields=ROW_FIELDS,
-            batch_size=1000,
-        )
-        return
-    table = connection.ops.quote_name(MonthDue._meta.db_table)
-    columns = ["elder_id", "month", *ROW_FIELDS]
-    names = ", ".join(columns)
-    updates = ", ".join(f"{c} = excluded.{c}" for c in ROW_FIELDS)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMP TABLE monthdue_incoming ON COMMIT DROP AS SELECT {names} FROM {table} WITH NO DATA"  # noqa: S608
-        )
-        raw: Any = cursor.cursor
-        with raw.copy(f"COPY monthdue_incoming ({names}) FROM STDIN") as copy:
-            for elder_id, row in rows:
-                copy.write_row([elder_id, month, *row[:-1], json.dumps(list(row.visitors))])
-        cursor.execute(
-            f"INSERT INTO {table} ({names}) SELECT {names} FROM monthdue_incoming "  # noqa: S608 - names are ours
-            f"ON CONFLICT (elder_id, month) DO UPDATE SET {updates}"
-        )
-        cursor.execute("DROP TABLE monthdue_incoming")
+    def __init__(self, month: dt.date) -> None:
+        self.month = month
+        self.staged = False
+
+    def add(self, rows: Sequence[tuple[int, ElderMonth]]) -> None:
+        if not rows:
+            return
+        if connection.vendor != "postgresql":
+            MonthDue.objects.bulk_create(
+                [_model_row(elder_id, self.month, row) for elder_id, row in rows],
+                update_conflicts=True,
+                unique_fields=["elder", "month"],
+                update_fields=ROW_FIELDS,
+                batch_size=1000,
+            )
+            return
+        names = ", ".join(self.COLUMNS)
+        with connection.cursor() as cursor:
+            if not self.staged:
+                table = connection.ops.quote_name(MonthDue._meta.db_table)
+                cursor.execute(
+                    f"CREATE TEMP TABLE monthdue_incoming ON COMMIT DROP AS SELECT {names} FROM {table} WITH NO DATA"  # noqa: S608
+                )
+                self.staged = True
+            raw: Any = cursor.cursor
+            with raw.copy(f"COPY monthdue_incoming ({names}) FROM STDIN") as copy:
+                for elder_id, row in rows:
+                    copy.write_row([elder_id, self.month, *row[:-1], json.dumps(list(row.visitors))])
+
+    def finish(self) -> None:
+        if not self.staged:
+            return
+        table = connection.ops.quote_name(MonthDue._meta.db_table)
+        names = ", ".join(self.COLUMNS)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in ROW_FIELDS)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) SELECT {names} FROM monthdue_incoming "  # noqa: S608 - names are ours
+                f"ON CONFLICT (elder_id, month) DO UPDATE SET {updates}"
+            )
+            cursor.execute("DROP TABLE monthdue_incoming")
+        self.staged = False
 
 
 def _replace_facts(region_path: str, month: dt.date) -> int:

@@ -158,8 +158,10 @@ def test_rebuild_facts_puts_back_what_was_tampered_with_and_writes_only_that(fig
     # Given a month whose stored figures were tampered with: one elder's row and one village's cell
     month = dt.date(2026, 3, 1)
     row = MonthDue.objects.filter(month=month, to_visit=True).order_by("elder_id").first()
+    assert row is not None
     MonthDue.objects.filter(pk=row.pk).update(visited=not row.visited, method="")
     village = MonthFact.objects.filter(month=month, region_path=row.region_path).first()
+    assert village is not None
     MonthFact.objects.filter(pk=village.pk).update(services=village.services + 7)
     before = {(f.region_path, f.cohort): f.visited for f in MonthFact.objects.filter(month=month)}
     # When the month is rebuilt
