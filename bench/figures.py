@@ -19,6 +19,7 @@ closes the months whose grace days are over, and vacuums.
 Then prints, each with p50/p95 over --requests requests after a warm-up, through Django's test client
 as an officer of each level (province, the largest city, its largest county, township and village),
 for the current month and the latest closed one:
+- the home page / of each officer (today's exception board, and for county and above the dashboard);
 - the dashboard /figures/ and the elders-behind list /figures/elders/ (or, while those views are not
   ready, the selectors they call, said so in the output; checked again at the end);
 - the API /api/v1/regions/{code}/due, and /api/v1/reports/visit-rate and /indicators when present;
@@ -598,6 +599,14 @@ def measure_dashboard(levels: list[Level], months: list[tuple[str, dt.date]], ar
         say(f"  the views are not ready ({why}): timing the selectors they call instead")
     for level in levels:
         code = level.region.code
+        # The home page: township and village land on today's board, county and above on the dashboard
+        # with the exception board first (this month's, whatever month the rest measures).
+        measure(
+            Row("home / (today's board)", level.name, months[0][0]),
+            page_call(level.client, "/"),
+            args.requests,
+            args.warm_up,
+        )
         for label, month in months:
             if not why:
                 url = f"/figures/?region={code}&month={label}"

@@ -199,7 +199,16 @@ class MonthFact(FactCells):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["region_path", "month", "cohort"], name="monthfact_key")]
-        indexes = [models.Index(fields=["parent_path", "month"], name="monthfact_children_idx")]
+        indexes = [
+            models.Index(fields=["parent_path", "month"], name="monthfact_children_idx"),
+            # A month's cells of a subtree (today's board: the villages below target) without reading
+            # every month's.
+            models.Index(
+                fields=["month", "region_path"],
+                name="monthfact_month_subtree_idx",
+                opclasses=["", "varchar_pattern_ops"],
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.region_path} {self.month:%Y-%m} {self.cohort}"
