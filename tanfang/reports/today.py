@@ -10,8 +10,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import F, Sum
-from django.db.models.functions import Length
+from django.db.models import ExpressionWrapper, F, FloatField
+from django.db.models.functions import Cast
 
 from tanfang.alerts.models import Incident
 from tanfang.alerts.selectors import incidents_visible_to
@@ -24,9 +24,8 @@ from tanfang.records.selectors import review_queue
 from tanfang.regions.models import Region
 from tanfang.schedule import due
 from tanfang.schedule.figures import Figures, region_figures
-from tanfang.schedule.models import MonthFact
+from tanfang.schedule.models import VillageMonth
 
-VILLAGE_PATH_LENGTH = 47  # "410000/410800/410823/410823001000/410823001001/": codes of 6, 6, 6, 12 and 12 digits
 SHOWN_VILLAGES = 10
 
 
@@ -67,17 +66,18 @@ class Board:
 
 
 def lagging_villages(region: Region, month: dt.date) -> tuple[list[LaggingVillage], int]:
-    """Villages under the region below the target rate this month, lowest first (the first few), and how many."""
-    rows = list(
-        MonthFact.objects.filter(month=month, region_path__startswith=region.path)
-        .annotate(path_length=Length("region_path"))
-        .filter(path_length=VILLAGE_PATH_LENGTH)
-        .values("region_path")
-        .annotate(to_visit=Sum("to_visit"), visited=Sum("visited"))
-        .filter(to_visit__gt=0, visited__lt=F("to_visit") * target_rate())
+    """Villages under the region below the target rate this month, lowest first (the first few), and how many:
+    from each village's month totals (`VillageMonth`), sorted and cut in the database."""
+    below = VillageMonth.objects.filter(
+        month=month, region_path__startswith=region.path, to_visit__gt=0, visited__lt=F("to_visit") * target_rate()
     )
-    rows.sort(key=lambda r: (r["visited"] / r["to_visit"], -r["to_visit"], r["region_path"]))
-    shown = rows[:SHOWN_VILLAGES]
+    rate = ExpressionWrapper(Cast("visited", FloatField()) / F("to_visit"), output_field=FloatField())
+    shown = list(
+        below.annotate(rate=rate)
+        .order_by("rate", "-to_visit", "region_path")
+        .values("region_path", "to_visit", "visited")[:SHOWN_VILLAGES]
+    )
+    count = below.count() if len(shown) == SHOWN_VILLAGES else len(shown)
     codes = [r["region_path"].rstrip("/").rsplit("/", 1)[-1] for r in shown]
     regions = {r.code: r for r in Region.objects.filter(code__in=codes).select_related("parent")}
     villages = []
@@ -92,7 +92,7 @@ def lagging_villages(region: Region, month: dt.date) -> tuple[list[LaggingVillag
                 visited=row["visited"],
             )
         )
-    return villages, len(rows)
+    return villages, count
 
 
 def board(actor: Actor, region: Region, today: dt.date) -> Board:

@@ -199,16 +199,7 @@ class MonthFact(FactCells):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["region_path", "month", "cohort"], name="monthfact_key")]
-        indexes = [
-            models.Index(fields=["parent_path", "month"], name="monthfact_children_idx"),
-            # A month's cells of a subtree (today's board: the villages below target) without reading
-            # every month's.
-            models.Index(
-                fields=["month", "region_path"],
-                name="monthfact_month_subtree_idx",
-                opclasses=["", "varchar_pattern_ops"],
-            ),
-        ]
+        indexes = [models.Index(fields=["parent_path", "month"], name="monthfact_children_idx")]
 
     def __str__(self) -> str:
         return f"{self.region_path} {self.month:%Y-%m} {self.cohort}"
@@ -229,6 +220,27 @@ class VisitorMonth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.visitor_id} {self.month:%Y-%m} {self.region_path}"
+
+
+class VillageMonth(models.Model):
+    """A village's month in two numbers, summed over its cohorts: today's board lists the villages below
+    target without adding up every cohort of every village under a province."""
+
+    month = models.DateField()
+    region_path = models.CharField(max_length=100)  # the village's path (where its elders are registered)
+    to_visit = models.IntegerField(default=0)
+    visited = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["month", "region_path"], name="villagemonth_key")]
+        indexes = [
+            models.Index(
+                fields=["month", "region_path"], name="villagemonth_subtree_idx", opclasses=["", "varchar_pattern_ops"]
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region_path} {self.month:%Y-%m} {self.visited}/{self.to_visit}"
 
 
 class MonthClose(models.Model):

@@ -41,7 +41,7 @@ from tanfang.elders.models import Group
 from tanfang.regions.models import Region
 from tanfang.regions.paths import parent_path, path_prefixes
 from tanfang.schedule import due
-from tanfang.schedule.models import MonthDue, MonthFact, VisitorMonth
+from tanfang.schedule.models import MonthDue, MonthFact, VillageMonth, VisitorMonth
 from tanfang.visits.models import Outcome, Visit
 
 WINDOW = 13  # months recomputed by every refresh: the current one and the twelve before it
@@ -301,6 +301,7 @@ def apply(new: Mapping[Key, ElderMonth | None], months: Sequence[dt.date]) -> in
     }
     facts: dict[tuple[str, dt.date, int], Counter[str]] = defaultdict(Counter)
     helpers: Counter[tuple[int, dt.date, str]] = Counter()
+    villages: Counter[tuple[str, dt.date, str]] = Counter()
     upserts: list[MonthDue] = []
     deletes: list[int] = []
     for key, row in new.items():
@@ -311,8 +312,12 @@ def apply(new: Mapping[Key, ElderMonth | None], months: Sequence[dt.date]) -> in
         elder_id, month = key
         if was is not None:
             _add(facts, helpers, was, month, -1)
+            villages[(was.region_path, month, "to_visit")] -= was.to_visit
+            villages[(was.region_path, month, "visited")] -= was.visited
         if row is not None:
             _add(facts, helpers, row, month, +1)
+            villages[(row.region_path, month, "to_visit")] += row.to_visit
+            villages[(row.region_path, month, "visited")] += row.visited
             upserts.append(
                 MonthDue(elder_id=elder_id, month=month, **{**row._asdict(), "visitors": list(row.visitors)})
             )
@@ -330,6 +335,13 @@ def apply(new: Mapping[Key, ElderMonth | None], months: Sequence[dt.date]) -> in
         MonthDue.objects.filter(pk__in=deletes).delete()
     add_to_facts(facts)
     add_to_visitors(helpers)
+    write_villages(
+        {
+            (path, month): (villages[(path, month, "to_visit")], villages[(path, month, "visited")])
+            for path, month, _cell in villages
+        },
+        add=True,
+    )
     return len(upserts) + len(deletes)
 
 
@@ -401,6 +413,28 @@ def add_to_visitors(deltas: Mapping[tuple[int, dt.date, str], int]) -> None:
         ).delete()
 
 
+def write_villages(values: Mapping[tuple[str, dt.date], tuple[int, int]], *, add: bool) -> None:
+    """Add these (to visit, visited) to each village's month, or (add=False) set them, creating rows as
+    needed, in key order."""
+    rows = [(key, pair) for key, pair in sorted(values.items()) if pair != (0, 0) or not add]
+    if not rows:
+        return
+    table = connection.ops.quote_name(VillageMonth._meta.db_table)
+    new = {c: f"{table}.{c} + excluded.{c}" if add else f"excluded.{c}" for c in ("to_visit", "visited")}
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 500):
+            chunk = rows[start : start + 500]
+            params: list[Any] = []
+            for (path, month), (to_visit, visited) in chunk:
+                params.extend([month, path, to_visit, visited])
+            cursor.execute(
+                f"INSERT INTO {table} (month, region_path, to_visit, visited) "  # noqa: S608 - names are ours
+                f"VALUES {', '.join(['(%s, %s, %s, %s)'] * len(chunk))} ON CONFLICT (month, region_path) "
+                f"DO UPDATE SET to_visit = {new['to_visit']}, visited = {new['visited']}",
+                params,
+            )
+
+
 # --- the whole month of a region, from the records ---------------------------------------------------
 
 # The facts are sums of the rows: `ElderMonth.cells` says what one row adds, `_cell_sums` the same in SQL
@@ -422,15 +456,6 @@ def _cell_sums() -> list[str]:
         else:
             sums.append(f"SUM({cell})")
     return sums
-
-
-def sum_rows(rows: Iterable[ElderMonth], month: dt.date) -> dict[tuple[str, dt.date, int], Counter[str]]:
-    """The facts of these rows, for the village and every region above (what `apply` keeps, summed anew)."""
-    facts: dict[tuple[str, dt.date, int], Counter[str]] = defaultdict(Counter)
-    helpers: Counter[tuple[int, dt.date, str]] = Counter()
-    for row in rows:
-        _add(facts, helpers, row, month, +1)
-    return facts
 
 
 @dataclass
@@ -496,6 +521,7 @@ def replace_month(
     writer.finish()
     changed = _replace_facts(region_path, month)
     _replace_visitors(region_path, month, visitors)
+    _replace_villages(region_path, month)
     return {"cells_changed": changed, "rows": rows, "rows_written": written}
 
 
@@ -657,3 +683,29 @@ def _replace_visitors(region_path: str, month: dt.date, counts: Counter[tuple[in
                 for up in above:
                     deltas[(visitor_id, month, up)] += moved
     add_to_visitors(deltas)
+
+
+def _replace_villages(region_path: str, month: dt.date) -> None:
+    """The villages' two numbers of the month, summed from the stored rows, written where they differ."""
+    table = connection.ops.quote_name(MonthDue._meta.db_table)
+    sums = dict(zip(FACT_CELLS, _cell_sums(), strict=True))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT region_path, {sums['to_visit']}, {sums['visited']} FROM {table} "  # noqa: S608 - names are ours
+            "WHERE month = %s AND region_path LIKE %s GROUP BY region_path",
+            [month, region_path + "%"],
+        )
+        new = {path: (int(to_visit), int(visited)) for path, to_visit, visited in cursor.fetchall()}
+    stored = VillageMonth.objects.filter(month=month, region_path__startswith=region_path)
+    old = {
+        path: (to_visit, visited)
+        for path, to_visit, visited in stored.values_list("region_path", "to_visit", "visited")
+    }
+    write_villages(
+        {
+            (path, month): new.get(path, (0, 0))
+            for path in new.keys() | old.keys()
+            if new.get(path, (0, 0)) != old.get(path)
+        },
+        add=False,
+    )

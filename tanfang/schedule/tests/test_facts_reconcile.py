@@ -41,7 +41,7 @@ from tanfang.elders.services import change_status
 from tanfang.records.models import ReviewState, VisitRecord
 from tanfang.records.services import review_record
 from tanfang.records.tests.helpers import png
-from tanfang.schedule.models import MonthDue, MonthFact, VisitorMonth
+from tanfang.schedule.models import MonthDue, MonthFact, VillageMonth, VisitorMonth
 from tanfang.schedule.months import FACT_CELLS, months_back
 from tanfang.schedule.rebuild import rebuild_month
 from tanfang.schedule.services import drain_due_queue, recompute_everyone
@@ -103,6 +103,14 @@ def _visitor_months() -> Counter[tuple[int, str, str]]:
     return Counter(
         {(v.visitor_id, f"{v.month:%Y-%m}", v.region_path): v.rows for v in VisitorMonth.objects.filter(rows__gt=0)}
     )
+
+
+def _villages() -> dict[tuple[str, str], tuple[int, int]]:
+    return {
+        (v.region_path, f"{v.month:%Y-%m}"): (v.to_visit, v.visited)
+        for v in VillageMonth.objects.all()
+        if v.to_visit or v.visited
+    }
 
 
 def _rows() -> dict[tuple[int, str], dict[str, object]]:
@@ -273,7 +281,14 @@ def test_incremental_figures_equal_the_rebuilt_ones(people, tree, history) -> No
                 world.run(step)
                 drain_due_queue(local_today())
             today = local_today()
-            incremental, visitor_months, rows = _cells(), _visitor_months(), _rows()
+            incremental, visitor_months, rows, villages = _cells(), _visitor_months(), _rows(), _villages()
+            # And each village's two numbers are the sums of its cells
+            for (path, month_text), pair in villages.items():
+                of_village = [c for (p, m, _cohort), c in incremental.items() if p == path and m == month_text]
+                assert pair == (
+                    sum(c.get("to_visit", 0) for c in of_village),
+                    sum(c.get("visited", 0) for c in of_village),
+                )
 
             # Then: what the records say, counted straight, agrees with the facts
             for month in months_back(today, 4):
@@ -306,5 +321,6 @@ def test_incremental_figures_equal_the_rebuilt_ones(people, tree, history) -> No
             # Then not one cell, visitor-month or elder-month differs
             assert _cells() == incremental
             assert _visitor_months() == visitor_months
+            assert _villages() == villages
             assert _rows() == rows
         transaction.set_rollback(True)
