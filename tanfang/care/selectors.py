@@ -10,7 +10,15 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from tanfang.care.models import LIVE_STATES, DeadlinePolicy, FollowUp, FollowUpEvent, FollowUpKind, FollowUpState
+from tanfang.care.models import (
+    LIVE_STATES,
+    DeadlinePolicy,
+    FollowUp,
+    FollowUpEvent,
+    FollowUpKind,
+    FollowUpState,
+    Provider,
+)
 from tanfang.core.errors import NotFound, PermissionDenied
 from tanfang.core.roles import Permission, has_permission
 from tanfang.core.scope import Actor, scope_of
@@ -44,10 +52,12 @@ def follow_ups_visible_to(actor: Actor) -> QuerySet[FollowUp]:
     person or through a provider it works for. Nothing for anyone else: fails closed."""
     if not actor.is_active:
         return FollowUp.objects.none()
-    condition = Q(owner_user_id=actor.pk) | Q(owner_provider__staff__id=actor.pk)
+    # The providers as a subquery, not a join: each follow-up comes once, with no DISTINCT over the rows.
+    employers = Provider.objects.filter(staff__id=actor.pk).values("pk")
+    condition = Q(owner_user_id=actor.pk) | Q(owner_provider_id__in=employers)
     if has_permission(actor.role, Permission.VIEW_ELDERS):
         condition |= scope_of(actor).q("region_path")
-    return FollowUp.objects.filter(condition).distinct()
+    return FollowUp.objects.filter(condition)
 
 
 def get_follow_up_for(actor: Actor, follow_up_id: int) -> FollowUp:

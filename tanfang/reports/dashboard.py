@@ -170,10 +170,14 @@ def red_and_black(rows: Sequence[SubRegion]) -> tuple[list[SubRegion], list[SubR
     return best, worst[::-1]
 
 
-def dashboard_for(actor: Actor, code: str, month: dt.date, today: dt.date) -> Dashboard:
+def dashboard_for(
+    actor: Actor, code: str, month: dt.date, today: dt.date, current: figures.Figures | None = None
+) -> Dashboard:
     """A region's month for the dashboard: its figures, trend and ranked sub-regions. NotFound outside the
-    actor's scope or for a role that does not read figures."""
-    current = figures.region_figures(actor, code, month)
+    actor's scope or for a role that does not read figures. `current`: the region's figures of the month,
+    when the caller has just read them (the home page's board)."""
+    if current is None or current.region.code != code or current.month != month:
+        current = figures.region_figures(actor, code, month)
     region = current.region
     subs = [_sub_region(r, month) for r in figures.sub_regions(actor, code, month)]
     best, worst = red_and_black(subs)

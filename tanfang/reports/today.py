@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import ExpressionWrapper, F, FloatField
+from django.db.models import Count, ExpressionWrapper, F, FloatField, Window
 from django.db.models.functions import Cast
 
 from tanfang.alerts.models import Incident
@@ -73,11 +73,11 @@ def lagging_villages(region: Region, month: dt.date) -> tuple[list[LaggingVillag
     )
     rate = ExpressionWrapper(Cast("visited", FloatField()) / F("to_visit"), output_field=FloatField())
     shown = list(
-        below.annotate(rate=rate)
+        below.annotate(rate=rate, below=Window(Count("pk")))  # how many in all, counted by the same query
         .order_by("rate", "-to_visit", "region_path")
-        .values("region_path", "to_visit", "visited")[:SHOWN_VILLAGES]
+        .values("region_path", "to_visit", "visited", "below")[:SHOWN_VILLAGES]
     )
-    count = below.count() if len(shown) == SHOWN_VILLAGES else len(shown)
+    count = shown[0]["below"] if shown else 0
     codes = [r["region_path"].rstrip("/").rsplit("/", 1)[-1] for r in shown]
     regions = {r.code: r for r in Region.objects.filter(code__in=codes).select_related("parent")}
     villages = []

@@ -32,7 +32,7 @@ def home(request: HttpRequest) -> HttpResponse:
         today = local_today()
         exceptions = board(actor, top, today)
         if top.level <= RegionLevel.COUNTY:  # county and above: the dashboard, the exceptions first
-            dashboard = dashboard_for(actor, top.code, today.replace(day=1), today)
+            dashboard = dashboard_for(actor, top.code, today.replace(day=1), today, current=exceptions.figures)
             context = {"today": today, "error": "", "region": dashboard.region, "board": dashboard}
             return render(request, "reports/dashboard.html", {**context, "exceptions": exceptions, "my_regions": tops})
         return render(

@@ -212,9 +212,10 @@ def _snapshots(regions: Sequence[Region], month: dt.date) -> dict[str, MonthClos
     return {region.path: closes.get(province_of(region.path)) for region in regions}
 
 
-def figures_of(regions: Sequence[Region], month: dt.date) -> list[Figures]:
+def figures_of(regions: Sequence[Region], month: dt.date, *, visitors: bool = True) -> list[Figures]:
     """The month's figures of these regions (already checked to be readable), in the order given: summed
-    in the database from the live facts, or from the snapshot while the month is closed."""
+    in the database from the live facts, or from the snapshot while the month is closed. Without
+    `visitors`, visitors active are left at 0 (a caller that needs only rates)."""
     if not regions:
         return []
     closes = _snapshots(regions, month)
@@ -222,9 +223,9 @@ def figures_of(regions: Sequence[Region], month: dt.date) -> list[Figures]:
     live = [r.path for r in regions if closes[r.path] is None]
     close_ids = sorted({c.pk for c in closes.values() if c is not None})
     sums = {**_sums(MonthFact, month, live), **_sums(ClosedFact, month, frozen, close_ids)}
-    visitors = _live_visitors(live, month)
-    if frozen:  # a snapshot keeps its distinct visitors on the row of every cohort
-        visitors.update(
+    active = _live_visitors(live, month) if visitors else {}
+    if frozen and visitors:  # a snapshot keeps its distinct visitors on the row of every cohort
+        active.update(
             ClosedFact.objects.filter(
                 month=month, region_path__in=frozen, close__in=close_ids, cohort=ALL_COHORTS
             ).values_list("region_path", "visitors_active")
@@ -235,7 +236,7 @@ def figures_of(regions: Sequence[Region], month: dt.date) -> list[Figures]:
             region,
             month,
             sums[region.path],
-            visitors.get(region.path, 0),
+            active.get(region.path, 0),
             closes[region.path] is not None,
             corrections.get(region.path, 0),
         )
@@ -263,7 +264,7 @@ def sub_regions(actor: Actor, code: str, month: dt.date) -> list[Ranked]:
     region = figures_region_for(actor, code)
     children = list(Region.objects.filter(parent=region).order_by("code"))
     now_ = figures_of(children, month)
-    before = {f.region.code: f.rate for f in figures_of(children, due.add_months(month, -1))}
+    before = {f.region.code: f.rate for f in figures_of(children, due.add_months(month, -1), visitors=False)}
     rated = sorted((f for f in now_ if f.rate is not None), key=lambda f: (-(f.rate or 0), -f.to_visit, f.region.code))
     ranks = {f.region.code: i for i, f in enumerate(rated, start=1)}
     ordered = rated + [f for f in now_ if f.rate is None]
