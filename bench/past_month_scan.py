@@ -10,9 +10,10 @@ import datetime as dt
 from tanfang.core.scope import Actor
 from tanfang.elders.models import Elder
 from tanfang.schedule import due
+from tanfang.schedule.months import load_activity
 from tanfang.schedule.policies import PolicyBook
 from tanfang.schedule.selectors import schedule_region_for
-from tanfang.schedule.services import load_facts
+from tanfang.schedule.services import LOOKBACK_DAYS, load_facts
 
 
 def past_month_by_scanning(actor: Actor, code: str, year: int, month: int) -> tuple[int, int]:
@@ -28,7 +29,9 @@ def past_month_by_scanning(actor: Actor, code: str, year: int, month: int) -> tu
     denominator = visited = 0
     reference = last + dt.timedelta(days=1)
     for start in range(0, len(ids), 2000):
-        for elder, facts, contacts, _visits in load_facts(ids[start : start + 2000], reference).values():
+        batch = ids[start : start + 2000]
+        visits = load_activity(batch, reference - dt.timedelta(days=LOOKBACK_DAYS), visits_only=True)
+        for elder, facts, contacts in load_facts(batch, reference, visits).values():
             policy = policies.policy(elder.region_path)
             if due.in_denominator(facts, contacts, policy, year, month):
                 denominator += 1

@@ -130,7 +130,12 @@ class MonthDue(models.Model):
     nothing to say about an elder has no row. `region_path` is the elder's village path.
     """
 
-    elder = models.ForeignKey("elders.Elder", on_delete=models.CASCADE, related_name="+", db_index=False)
+    # No foreign key in the database (decision 0016): the rows are derived, written only from elders just
+    # read, and a key check locks every elder row written for: 5 s of a province's first month. Deleting an
+    # elder through the ORM still deletes its rows.
+    elder = models.ForeignKey(
+        "elders.Elder", on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
     month = models.DateField()  # the month's first day
     region_path = models.CharField(max_length=100)
     cohort = models.PositiveSmallIntegerField(default=0)  # groups and high risk as bits (months.cohort_of)

@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import operator
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from django.db import connection, models, transaction
@@ -97,8 +98,11 @@ class Activity:
     incidents: list[dt.date] = field(default_factory=list)
 
 
-def load_activity(elder_ids: Sequence[int], since: dt.date, until: dt.date | None = None) -> dict[int, Activity]:
-    """The records of these elders dated from `since` (to `until`, inclusive), in four queries.
+def load_activity(
+    elder_ids: Sequence[int], since: dt.date, until: dt.date | None = None, *, visits_only: bool = False
+) -> dict[int, Activity]:
+    """The records of these elders dated from `since` (to `until`, inclusive), in four queries (one with
+    `visits_only`: what the due rules need when no month is kept).
 
     Follow-ups are taken when opened, done or due in the span, so that each of the three counts sees them.
     """
@@ -113,6 +117,8 @@ def load_activity(elder_ids: Sequence[int], since: dt.date, until: dt.date | Non
     ):
         if row[0] in wanted:
             found[row[0]].visits.append(VisitFact(*row[1:]))
+    if visits_only:
+        return found
     start = local_day_start(since)
     spanned = Q(opened_at__gte=start) | Q(done_at__gte=start) | Q(deadline__gte=start)
     ups = FollowUp.objects.filter(elders).filter(spanned)
@@ -168,14 +174,9 @@ class ElderMonth(NamedTuple):
     incidents: int = 0
     visitors: tuple[int, ...] = ()
 
-    def cells(self) -> Counter[str]:
+    def cells(self) -> dict[str, int]:
         """Its contribution to the facts of its village and every region above."""
-        cells: Counter[str] = Counter(elders=1)
-        for name in _SUMMED:
-            cells[name] = int(getattr(self, name))
-        if self.visited and self.method:
-            cells[f"visited_{self.method}"] = 1
-        return cells
+        return dict(zip(FACT_CELLS, cell_sums((self,)), strict=True))
 
 
 ROW_FIELDS = list(ElderMonth._fields)
@@ -203,6 +204,25 @@ FACT_CELLS = [
     "satisfaction_n",
     "incidents",
 ]
+
+
+_SUMMED_CELLS = [FACT_CELLS.index(name) for name in _SUMMED]
+_summed_of = operator.itemgetter(*(ROW_FIELDS.index(name) for name in _SUMMED))  # a row's summed fields
+_ELDERS_AT = FACT_CELLS.index("elders")
+_METHOD_CELL = {cell.removeprefix("visited_"): i for i, cell in enumerate(FACT_CELLS) if cell.startswith("visited_")}
+
+
+def cell_sums(rows: Sequence[ElderMonth]) -> list[int]:
+    """What these rows add to the facts (FACT_CELLS, in order): the one place that says how a row counts.
+    The upkeep asks it for one row at a time, the rebuild for all the rows of a village and cohort at once."""
+    sums = [0] * len(FACT_CELLS)
+    for row in rows:
+        for cell, value in zip(_SUMMED_CELLS, _summed_of(row), strict=True):
+            sums[cell] += value  # booleans count 1
+        if row.visited and row.method in _METHOD_CELL:
+            sums[_METHOD_CELL[row.method]] += 1
+    sums[_ELDERS_AT] = len(rows)
+    return sums
 
 
 def elder_month(
@@ -277,12 +297,6 @@ def _overdue_in(follow_up: FollowUpFact, first: dt.date, last: dt.date, today: d
 Key = tuple[int, dt.date]  # (elder id, month)
 
 
-def _stored(row: MonthDue) -> ElderMonth:
-    values = {name: getattr(row, name) for name in ROW_FIELDS}
-    values["visitors"] = tuple(row.visitors)
-    return ElderMonth(**values)
-
-
 def _model_row(elder_id: int, month: dt.date, row: ElderMonth) -> MonthDue:
     return MonthDue(elder_id=elder_id, month=month, **{**row._asdict(), "visitors": list(row.visitors)})
 
@@ -295,18 +309,19 @@ def apply(new: Mapping[Key, ElderMonth | None], months: Sequence[dt.date]) -> in
     that changed.
     """
     elder_ids = sorted({elder_id for elder_id, _month in new})
-    old = {
-        (row.elder_id, row.month): row
-        for row in MonthDue.objects.filter(elder_id__in=elder_ids, month__in=list(months))
-    }
+    old: dict[Key, tuple[int, ElderMonth]] = {}
+    stored = MonthDue.objects.filter(elder_id__in=elder_ids, month__in=list(months))
+    for elder_id, month, pk, *values in stored.values_list("elder_id", "month", "pk", *ROW_FIELDS):
+        values[-1] = tuple(values[-1])  # the visitors: a JSON list
+        old[(elder_id, month)] = (pk, ElderMonth(*values))
     facts: dict[tuple[str, dt.date, int], Counter[str]] = defaultdict(Counter)
     helpers: Counter[tuple[int, dt.date, str]] = Counter()
     villages: Counter[tuple[str, dt.date, str]] = Counter()
-    upserts: list[MonthDue] = []
+    upserts: list[tuple[Any, ...]] = []
     deletes: list[int] = []
     for key, row in new.items():
         before = old.get(key)
-        was = _stored(before) if before is not None else None
+        was = before[1] if before is not None else None
         if was == row:
             continue
         elder_id, month = key
@@ -318,19 +333,16 @@ def apply(new: Mapping[Key, ElderMonth | None], months: Sequence[dt.date]) -> in
             _add(facts, helpers, row, month, +1)
             villages[(row.region_path, month, "to_visit")] += row.to_visit
             villages[(row.region_path, month, "visited")] += row.visited
-            upserts.append(
-                MonthDue(elder_id=elder_id, month=month, **{**row._asdict(), "visitors": list(row.visitors)})
-            )
+            upserts.append((elder_id, month, *row[:-1], json.dumps(list(row.visitors))))
         elif before is not None:
-            deletes.append(before.pk)
-    if upserts:
-        MonthDue.objects.bulk_create(
-            sorted(upserts, key=lambda r: (r.elder_id, r.month)),
-            update_conflicts=True,
-            unique_fields=["elder", "month"],
-            update_fields=ROW_FIELDS,
-            batch_size=1000,
-        )
+            deletes.append(before[0])
+    _upsert(
+        MonthDue,
+        ["elder_id", "month", *ROW_FIELDS],
+        ["elder_id", "month"],
+        ", ".join(f"{c} = excluded.{c}" for c in ROW_FIELDS),
+        sorted(upserts, key=lambda r: (r[0], r[1])),
+    )
     if deletes:
         MonthDue.objects.filter(pk__in=deletes).delete()
     add_to_facts(facts)
@@ -364,24 +376,19 @@ def _add(
 
 def add_to_facts(deltas: Mapping[tuple[str, dt.date, int], Counter[str]]) -> None:
     """Add these differences to the facts, creating cells as needed, in key order (no deadlocks)."""
-    rows = [(key, delta) for key, delta in sorted(deltas.items()) if any(delta.values())]
-    if not rows:
-        return
+    rows = [
+        (path, parent_path(path) or "", month, cohort, *(delta.get(c, 0) for c in FACT_CELLS))
+        for (path, month, cohort), delta in sorted(deltas.items())
+        if any(delta.values())
+    ]
     table = connection.ops.quote_name(MonthFact._meta.db_table)
-    columns = ["region_path", "parent_path", "month", "cohort", *FACT_CELLS]
-    updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in FACT_CELLS)
-    marks = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), 500):
-            chunk = rows[start : start + 500]
-            params: list[Any] = []
-            for (path, month, cohort), delta in chunk:
-                params.extend([path, parent_path(path) or "", month, cohort, *(delta.get(c, 0) for c in FACT_CELLS)])
-            cursor.execute(
-                f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([marks] * len(chunk))} "  # noqa: S608 - names are ours
-                f"ON CONFLICT (region_path, month, cohort) DO UPDATE SET {updates}",
-                params,
-            )
+    _upsert(
+        MonthFact,
+        ["region_path", "parent_path", "month", "cohort", *FACT_CELLS],
+        ["region_path", "month", "cohort"],
+        ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in FACT_CELLS),
+        rows,
+    )
 
 
 def add_to_visitors(deltas: Mapping[tuple[int, dt.date, str], int]) -> None:
@@ -391,18 +398,13 @@ def add_to_visitors(deltas: Mapping[tuple[int, dt.date, str], int]) -> None:
     if not rows:
         return
     table = connection.ops.quote_name(VisitorMonth._meta.db_table)
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), 500):
-            chunk = rows[start : start + 500]
-            params: list[Any] = []
-            for (visitor_id, month, path), n in chunk:
-                params.extend([visitor_id, month, path, n])
-            cursor.execute(
-                f"INSERT INTO {table} (visitor_id, month, region_path, rows) "  # noqa: S608 - names are ours
-                f"VALUES {', '.join(['(%s, %s, %s, %s)'] * len(chunk))} "
-                f"ON CONFLICT (visitor_id, month, region_path) DO UPDATE SET rows = {table}.rows + excluded.rows",
-                params,
-            )
+    _upsert(
+        VisitorMonth,
+        ["visitor_id", "month", "region_path", "rows"],
+        ["visitor_id", "month", "region_path"],
+        f"rows = {table}.rows + excluded.rows",
+        [(visitor_id, month, path, n) for (visitor_id, month, path), n in rows],
+    )
     fallen = [(visitor_id, month, path) for (visitor_id, month, path), n in rows if n < 0]
     if fallen:  # only a count that went down can have reached zero
         VisitorMonth.objects.filter(
@@ -416,46 +418,48 @@ def add_to_visitors(deltas: Mapping[tuple[int, dt.date, str], int]) -> None:
 def write_villages(values: Mapping[tuple[str, dt.date], tuple[int, int]], *, add: bool) -> None:
     """Add these (to visit, visited) to each village's month, or (add=False) set them, creating rows as
     needed, in key order."""
-    rows = [(key, pair) for key, pair in sorted(values.items()) if pair != (0, 0) or not add]
-    if not rows:
-        return
     table = connection.ops.quote_name(VillageMonth._meta.db_table)
     new = {c: f"{table}.{c} + excluded.{c}" if add else f"excluded.{c}" for c in ("to_visit", "visited")}
+    _upsert(
+        VillageMonth,
+        ["month", "region_path", "to_visit", "visited"],
+        ["month", "region_path"],
+        f"to_visit = {new['to_visit']}, visited = {new['visited']}",
+        [(month, path, *pair) for (path, month), pair in sorted(values.items()) if pair != (0, 0) or not add],
+    )
+
+
+COPY_FROM = 2000  # rows from which an upsert goes through a scratch table filled by COPY (PostgreSQL)
+
+
+def _upsert(
+    model: type[models.Model], columns: Sequence[str], key: Sequence[str], updates: str, rows: Sequence[Sequence[Any]]
+) -> None:
+    """Insert these rows into the model's table, or where the key is taken set `updates` (SQL that may read
+    `excluded`), in the order given. A few at a time as VALUES; many (a rebuild) by COPY into a scratch
+    table and one statement."""
+    if not rows:
+        return
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(columns)
+    conflict = f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and len(rows) >= COPY_FROM:
+            cursor.execute(f"CREATE TEMP TABLE upsert_rows AS SELECT {names} FROM {table} WITH NO DATA")  # noqa: S608
+            _fill(cursor, "upsert_rows", columns, rows)
+            cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM upsert_rows {conflict}")  # noqa: S608
+            cursor.execute("DROP TABLE upsert_rows")
+            return
+        marks = "(" + ", ".join(["%s"] * len(columns)) + ")"
         for start in range(0, len(rows), 500):
             chunk = rows[start : start + 500]
-            params: list[Any] = []
-            for (path, month), (to_visit, visited) in chunk:
-                params.extend([month, path, to_visit, visited])
             cursor.execute(
-                f"INSERT INTO {table} (month, region_path, to_visit, visited) "  # noqa: S608 - names are ours
-                f"VALUES {', '.join(['(%s, %s, %s, %s)'] * len(chunk))} ON CONFLICT (month, region_path) "
-                f"DO UPDATE SET to_visit = {new['to_visit']}, visited = {new['visited']}",
-                params,
+                f"INSERT INTO {table} ({names}) VALUES {', '.join([marks] * len(chunk))} {conflict}",  # noqa: S608
+                [value for row in chunk for value in row],
             )
 
 
 # --- the whole month of a region, from the records ---------------------------------------------------
-
-# The facts are sums of the rows: `ElderMonth.cells` says what one row adds, `_cell_sums` the same in SQL
-# (the rebuild sums a whole month at once in the database). The reconcile test holds them to each other.
-_BOOL_FIELDS = frozenset(f.name for f in MonthDue._meta.concrete_fields if isinstance(f, models.BooleanField))
-
-
-def _cell_sums() -> list[str]:
-    sums = []
-    for cell in FACT_CELLS:
-        if cell == "elders":
-            sums.append("COUNT(*)")
-        elif cell.startswith("visited_"):
-            method = cell.removeprefix("visited_")
-            assert method.isalpha(), method  # a name of ours, written into the SQL
-            sums.append(f"SUM(CASE WHEN visited AND method = '{method}' THEN 1 ELSE 0 END)")
-        elif cell in _BOOL_FIELDS:
-            sums.append(f"SUM(CASE WHEN {cell} THEN 1 ELSE 0 END)")
-        else:
-            sums.append(f"SUM({cell})")
-    return sums
 
 
 @dataclass
@@ -465,7 +469,37 @@ class MonthSlice:
     changed: list[tuple[int, ElderMonth]]  # rows new this month, or that differ from the stored ones
     gone: list[int]  # elders of the region with a stored row and no row now
     visitors: Counter[tuple[int, str]]  # (visitor, village) → rows naming the visitor
+    cells: dict[tuple[str, int], list[int]]  # (village, cohort) → what its rows add to the facts (FACT_CELLS)
     rows: int
+    copy_lines: str = ""  # `changed` as lines of PostgreSQL's COPY text (`packed`), which it is then empty of
+    packed_rows: int = 0
+
+    def packed(self, month: dt.date) -> MonthSlice:
+        """This slice with its changed rows as COPY lines: made by the worker processes, so that the parent
+        passes them on to the database as they are, instead of unpickling a tuple per row and adapting it."""
+        lines = "".join(_copy_line(elder_id, month, row) for elder_id, row in self.changed)
+        return replace(self, changed=[], copy_lines=self.copy_lines + lines, packed_rows=self.written)
+
+    @property
+    def written(self) -> int:
+        return len(self.changed) + self.packed_rows
+
+
+def _copy_line(elder_id: int, month: dt.date, row: ElderMonth) -> str:
+    """A MonthDue row as a line of COPY text: tab-separated, booleans t/f, text escaped."""
+    values = [str(elder_id), month.isoformat()]
+    for value in row[:-1]:
+        if isinstance(value, bool):
+            values.append("t" if value else "f")
+        elif isinstance(value, str):
+            values.append(value.translate(_COPY_ESCAPES))
+        else:
+            values.append(str(value))
+    values.append(json.dumps(list(row.visitors)))
+    return "\t".join(values) + "\n"
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 def compare_slice(
@@ -483,14 +517,17 @@ def compare_slice(
         values[-1] = tuple(map(int, text[1:-1].split(","))) if len(text) > 2 else ()
         old[elder_id] = tuple(values)
     visitors: Counter[tuple[int, str]] = Counter()
+    cohorts: dict[tuple[str, int], list[ElderMonth]] = defaultdict(list)
     changed = []
     for elder_id, row in rows:
         if old.pop(elder_id, None) != row:
             changed.append((elder_id, row))
         for visitor_id in row.visitors:
             visitors[(visitor_id, row.region_path)] += 1
+        cohorts[(row.region_path, row.cohort)].append(row)
     gone = sorted(elder_id for elder_id, was in old.items() if was[0].startswith(region_path))  # was[0]: its path
-    return MonthSlice(changed, gone, visitors, len(rows))
+    cells = {key: cell_sums(members) for key, members in cohorts.items()}
+    return MonthSlice(changed, gone, visitors, cells, len(rows))
 
 
 @transaction.atomic
@@ -511,17 +548,22 @@ def replace_month(
     rows, written = 0, outside.delete()[0]
     writer = _RowWriter(month)
     visitors: Counter[tuple[int, str]] = Counter()
+    cells: dict[tuple[str, int], list[int]] = {}
     for part in slices:
         writer.add(part.changed)
+        writer.add_lines(part.copy_lines)
         for start in range(0, len(part.gone), 5000):
             MonthDue.objects.filter(month=month, elder_id__in=part.gone[start : start + 5000]).delete()
         rows += part.rows
-        written += len(part.changed) + len(part.gone)
+        written += part.written + len(part.gone)
         visitors.update(part.visitors)
+        for key, sums in part.cells.items():  # slices split villages: a village's cells add up across them
+            before = cells.get(key)
+            cells[key] = sums if before is None else [a + b for a, b in zip(before, sums, strict=True)]
     writer.finish()
-    changed = _replace_facts(region_path, month)
+    changed = _replace_facts(region_path, month, cells)
     _replace_visitors(region_path, month, visitors)
-    _replace_villages(region_path, month)
+    _replace_villages(region_path, month, cells)
     return {"cells_changed": changed, "rows": rows, "rows_written": written}
 
 
@@ -549,6 +591,12 @@ class _RowWriter:
                 batch_size=1000,
             )
             return
+        self.add_lines("".join(_copy_line(elder_id, self.month, row) for elder_id, row in rows))
+
+    def add_lines(self, lines: str) -> None:
+        """Rows already written as COPY lines (PostgreSQL only: `MonthSlice.packed` is used there alone)."""
+        if not lines:
+            return
         names = ", ".join(self.COLUMNS)
         with connection.cursor() as cursor:
             if not self.staged:
@@ -557,10 +605,8 @@ class _RowWriter:
                     f"CREATE TEMP TABLE monthdue_incoming ON COMMIT DROP AS SELECT {names} FROM {table} WITH NO DATA"  # noqa: S608
                 )
                 self.staged = True
-            raw: Any = cursor.cursor
-            with raw.copy(f"COPY monthdue_incoming ({names}) FROM STDIN") as copy:
-                for elder_id, row in rows:
-                    copy.write_row([elder_id, self.month, *row[:-1], json.dumps(list(row.visitors))])
+            with cursor.cursor.copy(f"COPY monthdue_incoming ({names}) FROM STDIN") as copy:
+                copy.write(lines)
 
     def finish(self) -> None:
         if not self.staged:
@@ -571,31 +617,28 @@ class _RowWriter:
         with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {table} ({names}) SELECT {names} FROM monthdue_incoming "  # noqa: S608 - names are ours
-                f"ON CONFLICT (elder_id, month) DO UPDATE SET {updates}"
+                f"ON CONFLICT (elder_id, month) DO UPDATE SET {updates}"  # staged in id order, the key's order
             )
             cursor.execute("DROP TABLE monthdue_incoming")
         self.staged = False
 
 
-def _replace_facts(region_path: str, month: dt.date) -> int:
-    """Sum the region's stored rows of the month into facts at every level of its subtree, in the
-    database; replace the subtree's facts when a cell differs, and move the regions above by the
-    difference at the region itself. Returns the cells that changed."""
+def _replace_facts(region_path: str, month: dt.date, sums: Mapping[tuple[str, int], Sequence[int]]) -> int:
+    """Sum the cells of the region's rows (`sums`: per village and cohort, from `cell_sums`) up every
+    level of its subtree, in the database; replace the subtree's facts when a cell differs, and move the
+    regions above by the difference at the region itself. Returns the cells that changed."""
     facts = connection.ops.quote_name(MonthFact._meta.db_table)
-    rows_table = connection.ops.quote_name(MonthDue._meta.db_table)
     regions = connection.ops.quote_name(Region._meta.db_table)
     cells = ", ".join(FACT_CELLS)
-    summed = ", ".join(f"{expr} AS {cell}" for cell, expr in zip(FACT_CELLS, _cell_sums(), strict=True))
     resummed = ", ".join(f"SUM({cell}) AS {cell}" for cell in FACT_CELLS)
     nonzero = " OR ".join(f"{cell} <> 0" for cell in FACT_CELLS)
     subtree = region_path + "%"
     top = Region.objects.filter(path=region_path).values_list("level", flat=True).first() or 0
     with connection.cursor() as cursor:
         cursor.execute(
-            f"CREATE TEMP TABLE fact_build AS SELECT region_path, cohort, {summed} FROM {rows_table} "  # noqa: S608
-            "WHERE month = %s AND region_path LIKE %s GROUP BY region_path, cohort",
-            [month, subtree],
+            f"CREATE TEMP TABLE fact_build AS SELECT region_path, cohort, {cells} FROM {facts} WHERE 1 = 0"  # noqa: S608
         )
+        _fill(cursor, "fact_build", ["region_path", "cohort", *FACT_CELLS], ((*k, *v) for k, v in sums.items()))
         # Up the tree a level at a time, the deepest first, to the region itself (a province has no parent).
         for level in sorted((lv for lv in RegionLevel.values if lv > max(top, 1)), reverse=True):
             cursor.execute(
@@ -643,7 +686,7 @@ def _replace_facts(region_path: str, month: dt.date) -> int:
                 f"INSERT INTO {facts} (region_path, parent_path, month, cohort, {cells}) "  # noqa: S608
                 f"SELECT d.region_path, COALESCE(p.path, ''), %s, d.cohort, {', '.join('d.' + c for c in FACT_CELLS)} "
                 f"FROM fact_diff d LEFT JOIN {regions} r ON r.path = d.region_path "
-                f"LEFT JOIN {regions} p ON p.code = r.parent_id",
+                f"LEFT JOIN {regions} p ON p.code = r.parent_id ORDER BY d.region_path, d.cohort",  # the key's order
                 [month],
             )
         cursor.execute("DROP TABLE fact_diff")
@@ -661,6 +704,25 @@ def _replace_facts(region_path: str, month: dt.date) -> int:
                         difference[(path, month, cohort)][cell] += a - b
         add_to_facts(difference)
     return changed
+
+
+def _fill(cursor: Any, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Put these rows into a scratch table: by COPY on PostgreSQL, in batches elsewhere."""
+    names = ", ".join(columns)
+    if connection.vendor == "postgresql":
+        with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    marks = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    batch = 500
+    pending = list(rows)
+    for start in range(0, len(pending), batch):
+        chunk = pending[start : start + batch]
+        cursor.execute(
+            f"INSERT INTO {table} ({names}) VALUES {', '.join([marks] * len(chunk))}",  # noqa: S608 - names are ours
+            [value for row in chunk for value in row],
+        )
 
 
 def _replace_visitors(region_path: str, month: dt.date, counts: Counter[tuple[int, str]]) -> None:
@@ -685,17 +747,13 @@ def _replace_visitors(region_path: str, month: dt.date, counts: Counter[tuple[in
     add_to_visitors(deltas)
 
 
-def _replace_villages(region_path: str, month: dt.date) -> None:
-    """The villages' two numbers of the month, summed from the stored rows, written where they differ."""
-    table = connection.ops.quote_name(MonthDue._meta.db_table)
-    sums = dict(zip(FACT_CELLS, _cell_sums(), strict=True))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT region_path, {sums['to_visit']}, {sums['visited']} FROM {table} "  # noqa: S608 - names are ours
-            "WHERE month = %s AND region_path LIKE %s GROUP BY region_path",
-            [month, region_path + "%"],
-        )
-        new = {path: (int(to_visit), int(visited)) for path, to_visit, visited in cursor.fetchall()}
+def _replace_villages(region_path: str, month: dt.date, sums: Mapping[tuple[str, int], Sequence[int]]) -> None:
+    """The villages' two numbers of the month, from the cells of their rows, written where they differ."""
+    to_visit_at, visited_at = FACT_CELLS.index("to_visit"), FACT_CELLS.index("visited")
+    new: dict[str, tuple[int, int]] = {}
+    for (path, _cohort), values in sums.items():
+        to_visit, visited = new.get(path, (0, 0))
+        new[path] = (to_visit + values[to_visit_at], visited + values[visited_at])
     stored = VillageMonth.objects.filter(month=month, region_path__startswith=region_path)
     old = {
         path: (to_visit, visited)

@@ -8,6 +8,7 @@ nothing changes: the command reports how many fact cells moved, which should be 
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import multiprocessing
 import os
 from collections.abc import Iterator
@@ -77,10 +78,19 @@ def _rows_between(args: tuple[str, int, int, dt.date, dt.date]) -> MonthSlice:
 
 
 def _rows_between_in_child(args: tuple[str, int, int, dt.date, dt.date]) -> MonthSlice:
+    # A slice makes some hundred thousand small objects that live until it ends: the cycle collector
+    # would walk them again and again (a third of the slice's time). It waits until the slice is done;
+    # the objects themselves are freed by their reference counts.
+    gc.disable()
     try:
-        return _rows_between(args)
+        return _rows_between(args).packed(args[3])
     finally:
         connections.close_all()
+        gc.enable()
+
+
+def _worker_start() -> None:
+    gc.freeze()  # what the worker inherited from its parent (Django, the app) is never collected: skip it
 
 
 def _warm(_: int) -> int:
@@ -91,7 +101,7 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     """Worker processes forked while this process holds no database connection (a forked child must never
     touch its parent's), all started before the rebuild opens its transaction."""
     connections.close_all()
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_worker_start)
     list(pool.map(_warm, range(workers)))
     return pool
 
@@ -140,6 +150,8 @@ def rebuild_month(*, region_path: str, month: dt.date, today: dt.date | None = N
     last = due.month_bounds(month.year, month.month)[1]
     workers = _parallel(_registered(region_path, last).count())
     pool = _pool(workers) if workers > 1 else None
+    collecting = gc.isenabled()
+    gc.disable()  # the slices' results, a million small objects, would be walked again and again (see above)
     try:
         with transaction.atomic():
             if connection.vendor == "postgresql":
@@ -162,6 +174,8 @@ def rebuild_month(*, region_path: str, month: dt.date, today: dt.date | None = N
                 },
             )
     finally:
+        if collecting:
+            gc.enable()
         if pool is not None:
             pool.shutdown()
     if connection.vendor == "postgresql" and result["rows_written"] + result["cells_changed"] >= ANALYZE_FROM:

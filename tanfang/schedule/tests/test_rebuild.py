@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.db.models import Count, IntegerField, Q, Sum
+from django.db.models.functions import Cast
 
 from tanfang.conftest import Tree
 from tanfang.core import bulk
@@ -19,7 +21,7 @@ from tanfang.core.roles import Role
 from tanfang.core.time import LOCAL_TZ
 from tanfang.devtools.factories import make_elder, make_user, record_test_visit
 from tanfang.elders.models import Elder
-from tanfang.schedule import rebuild
+from tanfang.schedule import months, rebuild
 from tanfang.schedule.models import MonthDue, MonthFact, VisitorMonth
 from tanfang.schedule.months import FACT_CELLS, ROW_FIELDS, load_activity
 from tanfang.schedule.services import drain_due_queue
@@ -127,3 +129,58 @@ def test_the_activity_of_a_range_of_elders_keeps_only_those_asked_for(db, monkey
     # Then the elders between them, visited too, are left out
     assert set(found) == set(asked)
     assert [v.method for v in found[elders["e5"].pk].visits] == ["video"]
+
+
+def test_the_rebuild_through_scratch_tables_gives_what_the_batched_statements_give(db, monkeypatch):
+    # Given the same month, written by upserts that go through COPY and a scratch table from the first row
+    # (PostgreSQL; elsewhere the batched statements, so the same test checks both)
+    monkeypatch.setattr(months, "COPY_FROM", 1)
+    elders = _people(Tree())
+    # Then a rebuild after tampering puts everything back, as with the batched statements
+    _rebuild_and_check(elders, monkeypatch)
+
+
+def _by_hand() -> dict[tuple[str, int], dict[str, int]]:
+    """Each village's cells of March as the database adds up the stored rows, without `cell_sums`."""
+    counted = {f"n_{name}": Sum(Cast(name, IntegerField())) for name in FACT_CELLS if name in ROW_FIELDS}
+    counted["n_elders"] = Count("pk")
+    for method in ("home", "video", "phone", "other"):
+        counted[f"n_visited_{method}"] = Count("pk", filter=Q(visited=True, method=method))
+    rows = MonthDue.objects.filter(month=MARCH).values("region_path", "cohort").annotate(**counted)
+    return {(r["region_path"], r["cohort"]): {c: r[f"n_{c}"] for c in FACT_CELLS} for r in rows}
+
+
+def test_the_cells_are_the_sums_of_the_rows_as_the_database_counts_them(db):
+    # Given March kept by the upkeep, then rebuilt
+    elders = _people(Tree())
+    rebuild.rebuild_month(region_path="", month=MARCH, today=TODAY)
+    expected = _by_hand()
+    assert sum(cells["visited_home"] for cells in expected.values()) == 2  # e0 and e4
+    assert sum(cells["elders"] for cells in expected.values()) == len(elders) - 2  # e3 and e7: April
+    # Then every village cell is what the database counts from the rows, cell by cell
+    stored = {
+        (f["region_path"], f["cohort"]): {c: f[c] for c in FACT_CELLS}
+        for f in MonthFact.objects.filter(month=MARCH, region_path__in={path for path, _c in expected}).values(
+            "region_path", "cohort", *FACT_CELLS
+        )
+    }
+    assert stored == expected
+
+
+def test_deleting_an_elder_deletes_its_months_without_a_key_in_the_database(db):
+    # Given elders with rows of March (MonthDue.elder has no foreign key in the database)
+    elders = _people(Tree())
+    assert MonthDue.objects.filter(elder=elders["e2"]).exists()
+    # When one is deleted through the ORM
+    Elder.objects.filter(pk=elders["e2"].pk).delete()  # never visited: nothing protects it
+    # Then its rows go with it, and the others stay
+    assert not MonthDue.objects.filter(elder_id=elders["e2"].pk).exists()
+    assert MonthDue.objects.filter(elder=elders["e1"]).exists()
+
+
+def test_a_copy_line_escapes_what_copy_text_would_read_as_a_separator():
+    row = months.ElderMonth(region_path="410000/a\tb\\c\n/", cohort=3, to_visit=True, method="home", visitors=(7, 9))
+    line = months._copy_line(12, MARCH, row)
+    fields = line.removesuffix("\n").split("\t")
+    assert fields[:5] == ["12", "2026-03-01", "410000/a\\tb\\\\c\\n/", "3", "t"]
+    assert fields[-1] == "[7, 9]" and len(fields) == 2 + len(ROW_FIELDS)
