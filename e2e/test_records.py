@@ -83,6 +83,8 @@ def test_a_visitor_records_every_item_on_a_phone_and_prints_the_form(new_context
     choose(page, "economy", "same")
     choose(page, "family_support", "better")
     choose(page, "daily_care", "worse")
+    choose(page, "need_kinds", "daily_care")  # two boxes of an item that takes several answers
+    choose(page, "need_kinds", "emotional")
     page.locator('textarea[name="a-needs-text"]').fill("希望有人帮忙买药")
     page.locator('textarea[name="a-suggestions-text"]').fill("联系家庭医生上门")
     page.get_by_label("已与老人核对以上信息").check()
@@ -93,6 +95,9 @@ def test_a_visitor_records_every_item_on_a_phone_and_prints_the_form(new_context
     expect(page.locator("[data-draft-note]")).to_be_visible()
     expect(page.locator("#a-water_gas-unsafe")).to_be_checked()
     expect(page.locator('input[name="a-illness-text"]')).to_have_value("高血压")
+    expect(page.locator("#a-need_kinds-daily_care")).to_be_checked()
+    expect(page.locator("#a-need_kinds-emotional")).to_be_checked()
+    expect(page.locator("#a-need_kinds-rescue")).not_to_be_checked()
     expect(page.locator('input[name="client_id"]')).to_have_value(client_id)
 
     # And both sign on the touch screen, then send
@@ -112,7 +117,12 @@ def test_a_visitor_records_every_item_on_a_phone_and_prints_the_form(new_context
     assert str(record.visit.client_id) == client_id
     assert record.elder_signature and record.visitor_signature and record.checkin_latitude is not None
     assert record.registry_confirmed
+    assert record.answers["need_kinds"] == {"options": ["daily_care", "emotional"]}
     screenshot(page, "phone-visit-record")
+    # And the way on to the next elder is one tap
+    with page.expect_navigation():
+        page.get_by_test_id("back-to-worklist").click()
+    expect(page.get_by_test_id("worklist")).to_be_visible()
 
     # And the printed form carries every section, the answers and the Chinese, in duplicate
     response = page.request.get(f"/api/v1/visits/{record.pk}/form.pdf")
@@ -163,3 +173,35 @@ def test_an_attempt_on_a_phone_needs_no_answers(new_context, paired) -> None:
 
     expect(page.get_by_text("探访记录已保存")).to_be_visible()
     assert VisitRecord.objects.get().number is None
+
+
+def test_a_phone_visit_asks_only_the_visitor_to_sign(new_context, paired) -> None:
+    page = new_context().new_page()
+    log_in(page, "visitor_li")
+    page.goto("/worklist/")
+    # Given the visitor opens the elder's history from its name, then records from the work list
+    with page.expect_navigation():
+        page.get_by_test_id("elder-history").first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("张桂兰")
+    page.go_back()
+    with page.expect_navigation():
+        page.get_by_test_id(f"record-{paired.pk}").click()
+    expect(page.locator('canvas[data-signature="elder_signature"]')).to_be_visible()
+    # When the visit is by phone
+    page.locator('label[for="m-phone"]').click()
+    # Then the elder's signature is not asked for, and the visitor's is
+    expect(page.locator('canvas[data-signature="elder_signature"]')).to_be_hidden()
+    expect(page.locator('canvas[data-signature="visitor_signature"]')).to_be_visible()
+    for item, option in (("household_members", "same"), ("speech", "same"), ("mobility", "same"),
+                         ("illness", "same"), ("mental", "same"), ("housing", "safe"), ("electricity", "safe"),
+                         ("water_gas", "safe"), ("economy", "same"), ("family_support", "same"),
+                         ("daily_care", "same")):  # fmt: skip
+        choose(page, item, option)
+    page.get_by_label("已与老人核对以上信息").check()
+    sign(page, "visitor_signature")
+    screenshot(page, "phone-call-visit-form")
+    with page.expect_navigation():
+        page.get_by_test_id("submit").click()
+    expect(page.get_by_text("探访记录已保存")).to_be_visible()
+    record = VisitRecord.objects.get()
+    assert record.visit.method == "phone" and record.visitor_signature and not record.elder_signature

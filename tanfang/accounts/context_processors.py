@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from tanfang.core.roles import Permission, has_permission, reads_incidents
+from tanfang.core.roles import Permission, has_permission, reads_incidents, works_from_worklist
 from tanfang.core.scope import Actor
 from tanfang.notifications.selectors import may_see_troubled_messages, unread_count
 
@@ -40,7 +40,7 @@ NAVIGATION = [
     NavItem("users:list", _("用户管理"), Permission.VIEW_USERS),
     NavItem("audit:list", _("审计日志"), Permission.VIEW_AUDIT),
     NavItem("outbox:list", _("发送失败的消息"), Permission.VIEW_FIGURES, may_see_troubled_messages),
-    NavItem("api-1:openapi-view", _("接口文档"), None),
+    NavItem("api-1:openapi-view", _("接口文档"), None, lambda actor: not works_from_worklist(actor.role)),
 ]
 
 

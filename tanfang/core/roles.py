@@ -208,6 +208,12 @@ def records_visits(role: str) -> bool:
     return has_permission(role, Permission.VISIT) or has_permission(role, Permission.EDIT_ELDERS)
 
 
+def works_from_worklist(role: str) -> bool:
+    """A visitor in the field: records visits for its paired elders and reads no registry. Its home is its
+    work list, and the navigation leaves out what only desk work needs (the API documentation)."""
+    return has_permission(role, Permission.VISIT) and not has_permission(role, Permission.VIEW_ELDERS)
+
+
 def reads_incidents(role: str) -> bool:
     """Whether the role reads emergencies at all: registry roles (in their scope) and those who report them
     (a visitor: its paired elders'). Which incidents, alerts.selectors decides."""

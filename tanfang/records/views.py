@@ -215,6 +215,11 @@ def _input_from_post(request: HttpRequest, elder: Elder, template: Any) -> Recor
             if text:
                 answers[item.code] = {"text": text}
             continue
+        if item.kind == "multi":  # any number of boxes ticked, each its own value under the item's name
+            chosen = [code for code in post.getlist(f"a-{item.code}") if code]
+            if chosen:
+                answers[item.code] = {"options": chosen}
+            continue
         option = post.get(f"a-{item.code}", "")
         if not option:
             continue
@@ -301,7 +306,7 @@ def new_visit(request: HttpRequest, elder_id: int) -> HttpResponse:
             return redirect(f"/records/visits/{visit.pk}/?saved={elder.pk}")
         answers = {
             code: {"option": request.POST.get(f"a-{code}", ""), "count": request.POST.get(f"a-{code}-count", ""),
-                   "text": request.POST.get(f"a-{code}-text", "")}
+                   "text": request.POST.get(f"a-{code}-text", ""), "options": request.POST.getlist(f"a-{code}")}
             for code in (i.code for i in template.form.items)
         }  # fmt: skip
     user = _user(request)
@@ -351,6 +356,9 @@ def visit_detail(request: HttpRequest, visit_id: int) -> HttpResponse:
                 for name in ("visitor", "elder", "entry")
             },
             "saved_elder": request.GET.get("saved", ""),
+            # Just saved by someone with a work list: the way back to it comes first (the next elder).
+            "back_to_worklist": bool(request.GET.get("saved"))
+            and has_permission(_user(request).role, Permission.VISIT),
             "can_review": record is not None and _can_review(request, record),
             "can_reveal": may_reveal(_user(request), visit.elder),
             "review_states": [s for s in ReviewState.choices if s[0] not in ("", ReviewState.PENDING)],

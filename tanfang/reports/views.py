@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from tanfang.alerts.selectors import open_count
-from tanfang.core.roles import Permission, RegionLevel, has_permission, reads_incidents
+from tanfang.core.roles import Permission, RegionLevel, has_permission, reads_incidents, works_from_worklist
 from tanfang.core.scope import actor_of
 from tanfang.core.time import local_today
 from tanfang.regions.scoping import top_regions_for
@@ -24,7 +24,7 @@ from tanfang.reports.today import board, target_rate
 
 def home(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
-    if has_permission(actor.role, Permission.VISIT) and not has_permission(actor.role, Permission.VIEW_ELDERS):
+    if works_from_worklist(actor.role):
         return redirect("schedule:worklist")  # visitors: their work list is their day
     tops = list(top_regions_for(actor))
     top = tops[0] if tops else None

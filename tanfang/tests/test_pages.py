@@ -35,6 +35,11 @@ def test_navigation_depends_on_the_role(officer_county_north, visitor_north, sup
     assert all(item in officer for item in ("行政区划", "用户管理", "审计日志"))
     assert not any(item in visitor for item in ("行政区划", "用户管理", "审计日志"))
     assert all(item in supervisor for item in ("行政区划", "审计日志"))
+    # The API documentation is for desk work: officers see its link, a visitor in the field does not
+    assert "接口文档" in officer and "接口文档" in supervisor
+    worklist = as_user(visitor_north).get("/worklist/")
+    assert worklist.status_code == 200 and "我的探访" in worklist.content.decode()
+    assert "接口文档" not in worklist.content.decode()
 
 
 def test_a_visitor_is_refused_officer_pages(visitor_north, as_user):

@@ -71,7 +71,31 @@ def test_posting_the_page_stores_the_visit_and_sends_to_its_record(paired, as_us
     assert record.registry_confirmed and record.corrections == ["drinking_water_safe"]
     detail = client.get(response["Location"]).content.decode()
     assert f'data-saved-elder="{paired.elder.pk}"' in detail
+    assert 'href="/worklist/" data-testid="back-to-worklist">返回我的探访</a>' in detail  # on to the next elder
+    assert "返回我的探访" not in client.get(f"/records/visits/{visit.pk}/").content.decode()  # only just saved
     assert "严重（高血压）" in detail
+
+
+def test_items_with_several_answers_keep_every_box_ticked(paired, as_user):
+    # Given the page, with two boxes of "services needed" ticked and one of "assistance received"
+    client = as_user(paired.user)
+    page = client.get(f"/records/elders/{paired.elder.pk}/new/").content.decode()
+    assert 'type="checkbox" name="a-need_kinds"' in page and "（可多选）" in page
+    values = form() | {"a-need_kinds": ["emotional", "daily_care"], "a-assistance": ["dibao"]}
+    # When it is posted
+    response = client.post(f"/records/elders/{paired.elder.pk}/new/", values)
+    # Then the record holds them all, in the template's order
+    assert response.status_code == 302
+    record = VisitRecord.objects.get()
+    assert record.answers["need_kinds"] == {"options": ["daily_care", "emotional"]}
+    assert record.answers["assistance"] == {"options": ["dibao"]}
+    # And the page shown again for a fix keeps the boxes ticked
+    again = client.post(
+        f"/records/elders/{paired.elder.pk}/new/", values | {"client_id": str(uuid.uuid4()), "a-speech": "x"}
+    )
+    shown = again.content.decode()
+    assert again.status_code == 422
+    assert 'value="emotional" checked' in shown and 'value="rescue" checked' not in shown
 
 
 def test_a_bad_page_submission_is_shown_again_with_chinese_errors_and_nothing_stored(paired, as_user):

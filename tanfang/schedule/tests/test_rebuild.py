@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.db.models import Count, IntegerField, Q, Sum
+from django.db.models import Aggregate, Count, IntegerField, Q, Sum
 from django.db.models.functions import Cast
 
 from tanfang.conftest import Tree
@@ -142,7 +142,9 @@ def test_the_rebuild_through_scratch_tables_gives_what_the_batched_statements_gi
 
 def _by_hand() -> dict[tuple[str, int], dict[str, int]]:
     """Each village's cells of March as the database adds up the stored rows, without `cell_sums`."""
-    counted = {f"n_{name}": Sum(Cast(name, IntegerField())) for name in FACT_CELLS if name in ROW_FIELDS}
+    counted: dict[str, Aggregate] = {
+        f"n_{name}": Sum(Cast(name, IntegerField())) for name in FACT_CELLS if name in ROW_FIELDS
+    }
     counted["n_elders"] = Count("pk")
     for method in ("home", "video", "phone", "other"):
         counted[f"n_visited_{method}"] = Count("pk", filter=Q(visited=True, method=method))

@@ -103,6 +103,17 @@ def test_the_work_list_page_on_a_phone_shows_days_and_call_buttons(setting, as_u
     assert "13800001111" not in page
 
 
+def test_an_elders_name_on_the_work_list_opens_its_visit_history(setting, as_user):
+    # Given the visitor's work list
+    client = as_user(setting["user"])
+    page = client.get("/worklist/").content.decode()
+    history = f"/records/elders/{setting['done'].pk}/"
+    # Then the elder's name links to the elder's visits, which the visitor may open
+    assert f'href="{history}" data-testid="elder-history">已访老人</a>' in page
+    opened = client.get(history)
+    assert opened.status_code == 200 and "已访老人" in opened.content.decode()
+
+
 def test_calling_is_a_tel_link_and_is_audited(setting, as_user):
     client = as_user(setting["user"])
 

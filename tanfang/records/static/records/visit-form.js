@@ -26,7 +26,7 @@
     var values = {};
     fields().forEach(function (el) {
       if (el.type === "radio") { if (el.checked) values[el.name] = el.value; }
-      else if (el.type === "checkbox") { values[el.name] = el.checked; }
+      else if (el.type === "checkbox") { values[el.name + "=" + el.value] = el.checked; }  // boxes may share a name
       else { values[el.name] = el.value; }
     });
     try { localStorage.setItem(key, JSON.stringify({ values: values, at: new Date().toISOString() })); } catch (e) { /* full or private */ }
@@ -40,9 +40,12 @@
     try { draft = JSON.parse(raw); } catch (e) { return false; }
     var values = draft.values || {};
     fields().forEach(function (el) {
+      if (el.type === "checkbox") {
+        if (el.name + "=" + el.value in values) el.checked = !!values[el.name + "=" + el.value];
+        return;
+      }
       if (!(el.name in values)) return;
       if (el.type === "radio") el.checked = values[el.name] === el.value;
-      else if (el.type === "checkbox") el.checked = !!values[el.name];
       else el.value = values[el.name];
     });
     return true;
@@ -84,10 +87,14 @@
     });
   }
 
-  // An attempt that was not a visit needs no answers or signatures.
+  // An attempt that was not a visit needs no answers or signatures; only a home visit asks the elder
+  // to sign (on the phone or by video there is nobody to hand the screen to).
   function outcome() {
     var visited = form.outcome.value === "visited";
+    var method = form.querySelector('input[name="method"]:checked');  // (form.method is the form's own GET/POST)
+    var home = !method || method.value === "home";
     document.querySelectorAll("[data-visit-only]").forEach(function (part) { part.classList.toggle("d-none", !visited); });
+    document.querySelectorAll("[data-home-only]").forEach(function (part) { part.classList.toggle("d-none", !home); });
   }
 
   // Signatures: drawn by tanfang/signature-pad.js (loaded after this file, so that it draws what a
