@@ -10,10 +10,13 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 
 from e2e.conftest import log_in, screenshot
+from tanfang.accounts.models import User
 from tanfang.core.roles import Role
 from tanfang.devtools.factories import make_elder, make_user
 from tanfang.elders.inputs import ContactInput
 from tanfang.records.models import VisitRecord
+from tanfang.records.services import submit_record
+from tanfang.records.tests.helpers import FULL_ANSWERS, daytime, record_input
 from tanfang.visitors.services import VisitorInput, create_visitor, pair
 
 pytestmark = pytest.mark.e2e
@@ -205,3 +208,38 @@ def test_a_phone_visit_asks_only_the_visitor_to_sign(new_context, paired) -> Non
     expect(page.get_by_text("探访记录已保存")).to_be_visible()
     record = VisitRecord.objects.get()
     assert record.visit.method == "phone" and record.visitor_signature and not record.elder_signature
+
+
+def test_all_same_fills_every_item_from_no_change_or_last_time_in_one_tap(new_context, paired) -> None:
+    # Given a visit recorded last time (water and gas unsafe, housing safe, an illness noted)
+    visitor = User.objects.get(username="visitor_li")
+    last = record_input(
+        occurred_at=daytime(hours_ago=24 * 3), answers=dict(FULL_ANSWERS) | {"need_kinds": ["emotional"]}
+    )
+    submit_record(actor=visitor, elder=paired, data=last)
+    page = new_context().new_page()
+    log_in(page, "visitor_li")
+    page.goto("/worklist/")
+    with page.expect_navigation():
+        page.get_by_test_id(f"record-{paired.pk}").click()
+    # When the visitor taps 全部无变化
+    page.get_by_test_id("all-same").click()
+    # Then items with "no change" say it, the others take last time's answer, and each stays editable
+    expect(page.locator("#a-speech-same")).to_be_checked()
+    expect(page.locator("#a-illness-same")).to_be_checked()
+    expect(page.locator("#a-housing-safe")).to_be_checked()
+    expect(page.locator("#a-water_gas-unsafe")).to_be_checked()
+    expect(page.locator("#a-need_kinds-emotional")).to_be_checked()
+    choose(page, "mobility", "worse")
+    page.get_by_label("已与老人核对以上信息").check()
+    sign(page, "elder_signature")
+    sign(page, "visitor_signature")
+    screenshot(page, "phone-visit-all-same")
+    with page.expect_navigation():
+        page.get_by_test_id("submit").click()
+    expect(page.get_by_text("探访记录已保存")).to_be_visible()
+    record = VisitRecord.objects.latest("pk")
+    assert record.answers["speech"] == {"option": "same"} and record.answers["mobility"] == {"option": "worse"}
+    assert record.answers["water_gas"] == {"option": "unsafe"} and record.answers["need_kinds"] == {
+        "options": ["emotional"]
+    }

@@ -71,6 +71,7 @@ def _items(template: Any, answers: dict[str, Any], last: dict[str, Any]) -> list
                         "given": answers.get(item.code) or {},
                         "text": describe(item, answers.get(item.code)),
                         "last": describe(item, last.get(item.code)),
+                        "previous": last.get(item.code) or {},  # for 全部无变化: last time's answer as given
                         "details": {o.detail for o in item.options if o.detail},
                     }
                     for item in section.items

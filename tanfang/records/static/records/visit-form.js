@@ -100,6 +100,34 @@
   // Signatures: drawn by tanfang/signature-pad.js (loaded after this file, so that it draws what a
   // restored draft holds); each stroke fires "input" on its hidden field, which saves the draft below.
 
+  // 全部无变化: every item that can say "no change" says it; the others take last time's answer (with
+  // its number or text). Items with no such answer, and the free text, are left as they are.
+  function allSame() {
+    form.querySelectorAll("[data-item]").forEach(function (item) {
+      var code = item.dataset.item;
+      var pick = function (value) {
+        var box = form.querySelector('input[name="a-' + code + '"][value="' + value + '"]');
+        if (box) box.checked = true;
+        return !!box;
+      };
+      if (item.dataset.kind === "choice") {
+        if (pick("same") || !item.dataset.lastOption || !pick(item.dataset.lastOption)) return;
+        ["count", "text"].forEach(function (kind) {
+          var box = item.querySelector('[data-detail-for][data-kind="' + kind + '"]');
+          var last = item.dataset["last" + kind.charAt(0).toUpperCase() + kind.slice(1)];
+          if (box && last) box.value = last;
+        });
+      } else if (item.dataset.kind === "multi" && item.dataset.lastOptions) {
+        item.querySelectorAll('input[type="checkbox"]').forEach(function (box) { box.checked = false; });
+        item.dataset.lastOptions.split(" ").forEach(pick);
+      }
+    });
+    details();
+    save();
+  }
+  var sameButton = form.querySelector("[data-all-same]");
+  if (sameButton) sameButton.addEventListener("click", allSame);
+
   form.addEventListener("change", function () { details(); outcome(); save(); });
   form.addEventListener("input", save);
   form.addEventListener("submit", save);  // if the network fails now, nothing typed is lost
