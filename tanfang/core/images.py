@@ -94,3 +94,47 @@ def difference_hash(content: bytes) -> str:
 
 def hamming(a: str, b: str) -> int:
     return (int(a, 16) ^ int(b, 16)).bit_count()
+
+
+GPS_IFD = 0x8825  # the EXIF block that holds where a photo was taken
+
+
+@dataclass(frozen=True)
+class Stripped:
+    content: bytes  # the photo without its EXIF location (the same bytes when it had none)
+    latitude: float | None  # where the photo says it was taken, read before the location was removed
+    longitude: float | None
+
+
+def without_location(content: bytes) -> Stripped:
+    """Read the photo's EXIF location, then remove it from the file; the rest of the EXIF (orientation, time)
+    stays. A photo with no location is returned as it came. JPEG keeps its quantisation tables, so the
+    picture is not compressed again at a lower quality."""
+    with Image.open(io.BytesIO(content)) as image:
+        exif = image.getexif()
+        gps = dict(exif.get_ifd(GPS_IFD)) if GPS_IFD in exif else {}
+        if not gps and GPS_IFD not in exif:
+            return Stripped(content, None, None)
+        latitude, longitude = _degrees(gps.get(2), gps.get(1)), _degrees(gps.get(4), gps.get(3))
+        del exif[GPS_IFD]
+        kind = (image.format or "").upper()
+        out = io.BytesIO()
+        if kind in ("JPEG", "MPO"):
+            image.save(out, "JPEG", exif=exif.tobytes(), quality="keep", icc_profile=image.info.get("icc_profile"))
+        elif kind in ("PNG", "WEBP"):
+            image.save(out, kind, exif=exif.tobytes(), icc_profile=image.info.get("icc_profile"))
+        else:  # a format Pillow cannot write back: stored as a JPEG
+            image.convert("RGB").save(out, "JPEG", exif=exif.tobytes(), quality=90)
+    return Stripped(out.getvalue(), latitude, longitude)
+
+
+def _degrees(value: object, reference: object) -> float | None:
+    """EXIF degrees, minutes, seconds and N/S or E/W as signed decimal degrees; None when unreadable."""
+    try:
+        d, m, s = (float(part) for part in value)  # type: ignore[attr-defined]
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    degrees = d + m / 60 + s / 3600
+    if not (0 <= degrees <= 180):
+        return None
+    return round(-degrees if str(reference).upper() in ("S", "W") else degrees, 6)

@@ -120,6 +120,9 @@ class VisitPhoto(models.Model):
     sha256 = models.CharField(max_length=64)
     phash = models.CharField(_("感知哈希"), max_length=16)
     size = models.PositiveIntegerField()
+    # Where the photo says it was taken (EXIF), read on upload; the stored file no longer carries it.
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -333,7 +333,7 @@ class _Ready:
     visitor: Visitor | None
     template: FormTemplate
     findings: list[str]
-    photo_files: list[tuple[str, str, bytes]] = field(default_factory=list)
+    photo_files: list[_PhotoFile] = field(default_factory=list)
 
 
 MAX_BATCH = 50
@@ -405,8 +405,28 @@ def _checked(actor: Actor, index: int, elder: Elder, data: RecordInput, own: Vis
     if errors:
         raise ValidationFailed(errors=errors)
     assert template is not None
-    photo_files = [(hashlib.sha256(p).hexdigest(), images.difference_hash(p), p) for p in data.photos]
+    photo_files = [_photo_file(images.without_location(p)) for p in data.photos]
     return _Ready(index, elder, data, visitor, template, findings, photo_files)
+
+
+@dataclass(frozen=True)
+class _PhotoFile:
+    sha256: str  # of the file as stored (without its EXIF location)
+    phash: str
+    content: bytes
+    latitude: float | None
+    longitude: float | None
+
+
+def _photo_file(photo: images.Stripped) -> _PhotoFile:
+    content = photo.content
+    return _PhotoFile(
+        hashlib.sha256(content).hexdigest(),
+        images.difference_hash(content),
+        content,
+        photo.latitude,
+        photo.longitude,
+    )
 
 
 @dataclass
@@ -523,19 +543,21 @@ def _write(actor: Actor, ready: list[_Ready]) -> list[_Outcome]:
         record.registry_snapshot = snapshots.of(elder.pk, corrected=bool(data.corrections))
         if data.set_home_location and checkin.latitude is not None and checkin.longitude is not None:
             _set_home(actor, elder, checkin, visit.pk)
-        for sha, phash, content in item.photo_files:
+        for file in item.photo_files:
             photo = VisitPhoto(
                 visit=visit,
                 elder_id=elder.pk,
                 visitor_id=item.visitor.pk if item.visitor else None,
-                sha256=sha,
-                phash=phash,
-                size=len(content),
+                sha256=file.sha256,
+                phash=file.phash,
+                size=len(file.content),
+                latitude=file.latitude,
+                longitude=file.longitude,
             )
-            photo.image.save(f"{sha}.jpg", ContentFile(content), save=False)
+            photo.image.save(f"{file.sha256}.jpg", ContentFile(file.content), save=False)
             photo.save()
         later.discard(visit.pk)
-        flags = _signals(visit, record, elder, [h for _sha, h, _c in item.photo_files], places, later)
+        flags = _signals(visit, record, elder, [f.phash for f in item.photo_files], places, later)
         record.flags = [f.as_dict() for f in flags]
         record.review_state = ReviewState.PENDING if flags else ReviewState.NONE
         records.append(record)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import io
 import json
 import uuid
 from decimal import Decimal
@@ -10,8 +12,10 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from PIL import Image
 
 from tanfang.audit.models import AuditEvent
+from tanfang.core import images
 from tanfang.core.errors import NotFound, PermissionDenied, ValidationFailed
 from tanfang.core.time import LOCAL_TZ, now
 from tanfang.devtools.factories import make_elder, month_due
@@ -177,6 +181,47 @@ def test_a_30_mb_photo_is_refused(paired):
     error = _refused(paired, photos=[jpeg(3), b"\xff\xd8" + b"0" * (30 * 1024 * 1024)])
 
     assert [(e.field, e.message) for e in error.errors] == [("photos.2", "第2张照片：图片不能超过8MB")]
+
+
+def _located(seed: int) -> bytes:
+    """A phone photo with its EXIF: taken at 35°6'N 113°24'30"E, portrait orientation, a time."""
+    image = Image.open(io.BytesIO(jpeg(seed)))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotated
+    exif[0x0132] = "2026:11:20 10:00:00"
+    exif[images.GPS_IFD] = {1: "N", 2: (35.0, 6.0, 0.0), 3: "E", 4: (113.0, 24.0, 30.0)}
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=90, exif=exif)
+    return out.getvalue()
+
+
+def test_a_photos_location_is_read_then_removed_from_the_stored_file(paired):
+    # Given a photo whose EXIF says where it was taken, and one that says nothing
+    located, plain = _located(5), jpeg(7)
+    assert images.GPS_IFD in Image.open(io.BytesIO(located)).getexif()
+    # When both come with a visit
+    visit, _ = submit_record(actor=paired.user, elder=paired.elder, data=record_input(photos=[located, plain]))
+    first, second = VisitPhoto.objects.filter(visit=visit).order_by("pk")
+    # Then the position is kept on the photo's row, and the stored file has no location left
+    assert (first.latitude, first.longitude) == (35.1, 113.408333)
+    with first.image.open("rb") as stored_file:
+        content = stored_file.read()
+    exif = Image.open(io.BytesIO(content)).getexif()
+    assert images.GPS_IFD not in exif and b"GPS" not in content
+    assert exif[0x0112] == 6 and exif[0x0132] == "2026:11:20 10:00:00"  # the rest of the EXIF stays
+    assert first.sha256 == hashlib.sha256(content).hexdigest() and first.size == len(content)
+    assert first.phash == images.difference_hash(located)  # the same picture: still found if sent twice
+    # And a photo without a location is stored as it came
+    with second.image.open("rb") as stored_file:
+        assert stored_file.read() == plain
+    assert (second.latitude, second.longitude) == (None, None)
+
+
+def test_a_southern_western_position_is_negative_and_nonsense_is_none():
+    assert images._degrees((33.0, 30.0, 0.0), "S") == -33.5
+    assert images._degrees((70.0, 15.0, 0.0), "W") == -70.25
+    assert images._degrees((400.0, 0.0, 0.0), "N") is None
+    assert images._degrees("35", "N") is None
 
 
 def test_a_record_for_an_elder_outside_the_pairing_is_refused(paired):
