@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_SIGNATURE_BYTES = 512 * 1024
 MAX_PHOTO_BYTES = 8 * 1024 * 1024
@@ -138,3 +138,16 @@ def _degrees(value: object, reference: object) -> float | None:
     if not (0 <= degrees <= 180):
         return None
     return round(-degrees if str(reference).upper() in ("S", "W") else degrees, 6)
+
+
+def reduced(content: bytes, *, longest: int = 640) -> bytes:
+    """A small JPEG of a photo for pages (its longest side at most `longest` pixels), upright as the EXIF
+    orientation says. JPEGs are decoded at a reduced scale, so a 12-megapixel photo costs little."""
+    with Image.open(io.BytesIO(content)) as image:
+        if image.format == "JPEG":
+            image.draft("RGB", (longest, longest))
+        small = ImageOps.exif_transpose(image).convert("RGB")
+        small.thumbnail((longest, longest))
+        out = io.BytesIO()
+        small.save(out, "JPEG", quality=75, optimize=True)
+    return out.getvalue()

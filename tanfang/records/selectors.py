@@ -20,7 +20,7 @@ from tanfang.core.errors import NotFound
 from tanfang.core.roles import Permission, has_permission, records_visits
 from tanfang.core.scope import Actor, scope_of
 from tanfang.elders.models import Elder
-from tanfang.records.models import FormTemplate, ReviewState, VisitRecord
+from tanfang.records.models import FormTemplate, ReviewState, VisitPhoto, VisitRecord
 from tanfang.visitors.selectors import is_paired, own_visitors, was_paired
 from tanfang.visits.models import Outcome, Visit
 
@@ -86,6 +86,15 @@ def get_visit_for(actor: Actor, visit_id: int) -> Visit:
         return visit
     refuse_quietly(actor, visit)
     raise NotFound()
+
+
+def get_photo_for(actor: Actor, photo_id: int) -> VisitPhoto:
+    """A visit's photo, for whoever may see the visit (NotFound for anyone else, as for the visit)."""
+    photo = VisitPhoto.objects.filter(pk=photo_id).first()
+    if photo is None:
+        raise NotFound()
+    get_visit_for(actor, photo.visit_id)
+    return photo
 
 
 def refuse_quietly(actor: Actor, visit: Visit) -> None:

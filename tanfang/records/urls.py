@@ -10,6 +10,7 @@ urlpatterns = [
     path("visits/<id:visit_id>/", views.visit_detail, name="detail"),
     path("visits/<id:visit_id>/review/", views.review, name="review"),
     path("visits/<id:visit_id>/form.pdf", views.visit_form, name="visit_form"),
+    path("photos/<id:photo_id>/small.jpg", views.photo_small, name="photo_small"),
     path("review/", views.review_list, name="review_list"),
     path("villages/<str:code>/print/", views.village_print, name="village_print"),
     path("villages/<str:code>/forms.pdf", views.village_forms, name="village_forms"),

@@ -33,6 +33,7 @@ from tanfang.records.models import ReviewState
 from tanfang.records.selectors import (
     elder_for_visits,
     elder_to_record,
+    get_photo_for,
     get_record_for_review,
     get_visit_for,
     last_record,
@@ -340,6 +341,16 @@ def new_visit(request: HttpRequest, elder_id: int) -> HttpResponse:
     )
 
 
+def photo_small(request: HttpRequest, photo_id: int) -> HttpResponse:
+    """A visit's photo in reduced size, for whoever may see the visit; never cached where others could read it."""
+    photo = get_photo_for(_user(request), photo_id)
+    with photo.image.open("rb") as stored:
+        content = images.reduced(stored.read())
+    response = HttpResponse(content, content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
 def visit_detail(request: HttpRequest, visit_id: int) -> HttpResponse:
     visit = get_visit_for(_user(request), visit_id)
     record = getattr(visit, "record", None)
@@ -356,6 +367,7 @@ def visit_detail(request: HttpRequest, visit_id: int) -> HttpResponse:
                 name: _inline(getattr(record, f"{name}_signature", None)) if record else ""
                 for name in ("visitor", "elder", "entry")
             },
+            "photos": list(visit.photos.order_by("pk").values_list("pk", flat=True)),
             "saved_elder": request.GET.get("saved", ""),
             # Just saved by someone with a work list: the way back to it comes first (the next elder).
             "back_to_worklist": bool(request.GET.get("saved"))

@@ -23,7 +23,7 @@ from tanfang.elders.tests.files import roster_csv
 from tanfang.notifications.models import Notification
 from tanfang.notifications.services import queue
 from tanfang.records.services import RecordInput, submit_record
-from tanfang.records.tests.helpers import png
+from tanfang.records.tests.helpers import jpeg, png
 from tanfang.schedule.models import RecomputeJob
 from tanfang.visitors.services import VisitorInput, create_visitor, pair
 
@@ -34,7 +34,8 @@ ANSWERS.update(housing="safe", electricity="safe", water_gas="safe")
 
 
 @pytest.fixture
-def north_records(tree, officer_county_north, worker_village_north):
+def north_records(tree, officer_county_north, worker_village_north, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path  # the visit's photo
     with transaction.atomic():
         event = record_event(actor=officer_county_north, action=Action.USER_UPDATED, subject=worker_village_north)
     elder = make_elder(officer_county_north, "王建国", "410823001001", registered_on=dt.date(2026, 1, 5))
@@ -59,6 +60,7 @@ def north_records(tree, officer_county_north, worker_village_north):
             occurred_at=dt.datetime(2026, 11, 18, 10, tzinfo=dt.UTC),
             answers=ANSWERS,
             elder_unsigned_reason="不识字",
+            photos=[jpeg(3)],
         ),
     )
     conflict = ImportConflict.objects.create(
@@ -126,6 +128,7 @@ def north_records(tree, officer_county_north, worker_village_north):
         "pairing": pairing.pk,
         "job": job.pk,
         "visit": visit.pk,
+        "photo": visit.photos.get().pk,
         "follow_up": follow_up.pk,
         "provider": provider.pk,
         "care_service": care_service.pk,

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+import io
 import uuid
 
 import pytest
+from PIL import Image
 
 from tanfang.notifications.models import InboxMessage
 from tanfang.records.models import VisitRecord
@@ -337,3 +339,26 @@ def test_a_confirmed_visit_tells_nobody(paired, as_user, officer_township_north)
     as_user(officer_township_north).post(f"/records/visits/{flagged.pk}/review/", {"outcome": "confirmed"})
 
     assert not InboxMessage.objects.exists()
+
+
+def test_a_visits_photos_show_reduced_to_whoever_may_see_the_visit(paired, as_user, officer_county_south):
+    # Given a visit with a large photo, taken with the phone turned (EXIF orientation 6)
+    big = Image.new("RGB", (2400, 1600), (200, 120, 40))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    out = io.BytesIO()
+    big.save(out, "JPEG", quality=90, exif=exif)
+    visit, _ = submit_record(actor=paired.user, elder=paired.elder, data=record_input(photos=[out.getvalue()]))
+    photo = visit.photos.get()
+    # When the visitor opens the visit, and the reviewing officer too
+    for user in (paired.user, paired.officer):
+        page = as_user(user).get(f"/records/visits/{visit.pk}/").content.decode()
+        assert f'src="/records/photos/{photo.pk}/small.jpg"' in page
+        small = as_user(user).get(f"/records/photos/{photo.pk}/small.jpg")
+        # Then the photo comes small, upright, and kept private
+        assert small.status_code == 200 and small["Content-Type"] == "image/jpeg"
+        assert small["Cache-Control"] == "private, max-age=86400"
+        shown = Image.open(io.BytesIO(small.content))
+        assert shown.size == (427, 640) and len(small.content) < 60_000
+    # And an officer of another county finds nothing there
+    assert as_user(officer_county_south).get(f"/records/photos/{photo.pk}/small.jpg").status_code == 404
