@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import uuid
 from collections.abc import Sequence
 from typing import Any
+
+from PIL import Image, ImageDraw
 
 from tanfang.accounts.models import User
 from tanfang.core.id_numbers import make_citizen_id
@@ -92,6 +95,15 @@ def routine_answers(region_path: str) -> dict[str, Any]:
     return answers
 
 
+def _signature() -> bytes:
+    """A stroke on a white pad, as a PNG: what a signature canvas sends."""
+    pad = Image.new("L", (120, 40), 255)
+    ImageDraw.Draw(pad).line([(10, 30), (40, 10), (70, 30), (110, 10)], fill=0, width=3)
+    out = io.BytesIO()
+    pad.save(out, "PNG")
+    return out.getvalue()
+
+
 def record_test_visit(
     actor: Actor,
     elder: Elder,
@@ -120,6 +132,7 @@ def record_test_visit(
         visitor_id=visitor_id,
         note=note or ("" if visited else "测试：未见到老人"),
         elder_unsigned_reason="测试记录" if visited and method == "home" else "",
+        visitor_signature=_signature() if visited and method == "home" else None,  # required of a visitor
     )
     (result,) = submit_records(actor=actor, items=[(elder, data)])
     if result.error is not None:

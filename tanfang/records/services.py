@@ -173,6 +173,10 @@ def _check_signature(value: bytes | None, name: str, errors: list[FieldError]) -
         errors.append(FieldError(name, _("签名：%(reason)s") % {"reason": error}))
 
 
+def _home_visit(data: RecordInput) -> bool:
+    return data.outcome == Outcome.VISITED and data.method == Method.HOME
+
+
 def _check(data: RecordInput, elder: Elder, template: FormTemplate | None, errors: list[FieldError]) -> list[str]:
     """Check everything but the registry corrections; return the findings."""
     if data.method not in Method.values:
@@ -402,6 +406,9 @@ def _checked(actor: Actor, index: int, elder: Elder, data: RecordInput, own: Vis
     errors: list[FieldError] = []
     template = _template(data, elder, errors)
     findings = _check(data, elder, template, errors)
+    in_person = own is not None and visitor is not None and visitor.pk == own.pk  # not a record entered for them
+    if in_person and _home_visit(data) and data.visitor_signature is None:
+        errors.append(FieldError("visitor_signature", _("上门探访请探访人员本人签字")))
     if errors:
         raise ValidationFailed(errors=errors)
     assert template is not None

@@ -109,6 +109,7 @@ def _visit_form() -> dict[str, str]:
         "outcome": "visited",
         "occurred_at": (NOW - dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
         "elder_signature": "data:image/png;base64," + base64.b64encode(png()).decode(),
+        "visitor_signature": "data:image/png;base64," + base64.b64encode(png(pattern=1)).decode(),
     }
     for code, answer in routine_answers("410000/410800/410823/410823001000/410823001001/").items():
         values[f"a-{code}"] = answer["option"]

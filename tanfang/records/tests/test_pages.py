@@ -28,6 +28,7 @@ def form(**changes) -> dict:
         "outcome": "visited",
         "occurred_at": daytime().strftime("%Y-%m-%dT%H:%M"),
         "elder_signature": "data:image/png;base64," + base64.b64encode(png()).decode(),
+        "visitor_signature": "data:image/png;base64," + base64.b64encode(png(pattern=1)).decode(),
         "registry_confirmed": "on",
     }
     for code, answer in FULL_ANSWERS.items():

@@ -240,6 +240,28 @@ def test_an_elder_of_another_county_is_not_found(paired, officer_county_south):
         submit_record(actor=officer_county_south, elder=paired.elder, data=record_input())
 
 
+def test_a_visitors_home_visit_needs_the_visitors_own_signature(paired):
+    # Given a home visit the visitor records without signing
+    error = _refused(paired, visitor_signature=None)
+    # Then it is refused, in Chinese, on the signature
+    assert [(e.field, e.message) for e in error.errors] == [("visitor_signature", "上门探访请探访人员本人签字")]
+    # But a phone visit, and an attempt, need none
+    for changes in ({"method": "phone"}, {"outcome": "nobody_home", "note": "敲门无人应", "answers": {}}):
+        visit, created = submit_record(
+            actor=paired.user, elder=paired.elder, data=record_input(visitor_signature=None, **changes)
+        )
+        assert created and visit.record.visitor_signature is None
+
+
+def test_a_paper_record_entered_by_an_officer_needs_no_visitor_signature(paired):
+    visit, created = submit_record(
+        actor=paired.officer,
+        elder=paired.elder,
+        data=record_input(visitor_id=paired.visitor.pk, visitor_signature=None, entered_by_name="张股长"),
+    )
+    assert created and visit.visitor == paired.visitor  # the paper form carries the visitor's own signature
+
+
 def test_an_officer_enters_a_paper_record_for_a_paired_visitor(paired):
     visit, _ = submit_record(
         actor=paired.officer,
