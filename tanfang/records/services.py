@@ -219,6 +219,8 @@ def _check(data: RecordInput, elder: Elder, template: FormTemplate | None, error
         data.answers, findings = checked.answers, checked.findings
     if not visited and not data.note.strip() and data.outcome == Outcome.MOVED:
         errors.append(FieldError("note", _("老人已搬离时请说明去向或情况")))
+    elif not visited and not data.note.strip() and data.outcome in Outcome.values:
+        errors.append(FieldError("note", _("未能探访时请写明原因（如敲门无人应、住院的医院）")))
     if (
         visited
         and data.method == Method.HOME

@@ -172,7 +172,9 @@ def test_a_phone_call_does_not_clear_a_hazard(paired):
 
 @time_machine.travel(MID_MONTH, tick=True)
 def test_an_attempt_opens_nothing(paired):
-    data = record_input(answers={}, outcome="nobody_home", elder_signature=None, visitor_signature=None, checkin=None)
+    data = record_input(
+        answers={}, outcome="nobody_home", note="敲门无人应", elder_signature=None, visitor_signature=None, checkin=None
+    )
     submit_record(actor=paired.user, elder=paired.elder, data=data)
 
     assert not FollowUp.objects.exists()

@@ -35,6 +35,7 @@ def test_an_attempt_shows_with_its_date_until_a_visit_is_made(paired):
     attempt = record_input(
         answers={},
         outcome="nobody_home",
+        note="敲门无人应",
         occurred_at=MID_MONTH - dt.timedelta(days=2),
         elder_signature=None,
         visitor_signature=None,

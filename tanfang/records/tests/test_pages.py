@@ -165,7 +165,9 @@ def test_a_visitor_has_no_review_queue(paired, as_user):
 def test_the_history_lists_visits_and_attempts(paired, as_user):
     submit_record(actor=paired.user, elder=paired.elder, data=record_input())
     submit_record(
-        actor=paired.user, elder=paired.elder, data=record_input(outcome="refused", answers={}, elder_signature=None)
+        actor=paired.user,
+        elder=paired.elder,
+        data=record_input(outcome="refused", answers={}, elder_signature=None, note="老人说不需要探访"),
     )
 
     page = as_user(paired.officer).get(f"/records/elders/{paired.elder.pk}/").content.decode()

@@ -81,11 +81,23 @@ def test_visits_are_numbered_per_elder_and_attempts_are_not_visits(paired):
     assert not attempt.counts and attempt.note == "敲门无人应"
 
 
+def test_an_attempt_needs_its_reason(paired):
+    # Given an attempt sent without saying why the elder was not seen
+    for outcome in ("nobody_home", "in_hospital", "refused"):
+        error = _refused(paired, outcome=outcome, answers={}, elder_signature=None, note="  ")
+        # Then it is refused, on the note, in Chinese
+        assert [(e.field, e.message) for e in error.errors] == [
+            ("note", "未能探访时请写明原因（如敲门无人应、住院的医院）")
+        ]
+    moved = _refused(paired, outcome="moved", answers={}, elder_signature=None)
+    assert [e.message for e in moved.errors] == ["老人已搬离时请说明去向或情况"]
+
+
 def test_an_attempt_alone_leaves_the_month_owed(paired):
     submit_record(
         actor=paired.user,
         elder=paired.elder,
-        data=record_input(outcome="in_hospital", answers={}, elder_signature=None),
+        data=record_input(outcome="in_hospital", answers={}, elder_signature=None, note="在县医院住院"),
     )
     refresh_queued()
 
