@@ -396,7 +396,12 @@ def elder_visits(request: HttpRequest, elder_id: int) -> HttpResponse:
     elder = _elder(request, elder_id)
     page = page_of(visits_of_elder(elder), page=page_number(request.GET), page_size=20)
     can_record = may_record(_user(request))
-    return render(request, "records/elder_visits.html", {"elder": elder, "page": page, "can_record": can_record})
+    contact = elder.contacts.order_by("position").first()
+    return render(
+        request,
+        "records/elder_visits.html",
+        {"elder": elder, "page": page, "can_record": can_record, "contact": contact},
+    )
 
 
 def _pdf(content: bytes, name: str) -> HttpResponse:

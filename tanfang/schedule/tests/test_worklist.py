@@ -107,11 +107,15 @@ def test_an_elders_name_on_the_work_list_opens_its_visit_history(setting, as_use
     # Given the visitor's work list
     client = as_user(setting["user"])
     page = client.get("/worklist/").content.decode()
-    history = f"/records/elders/{setting['done'].pk}/"
+    history = f"/records/elders/{setting['overdue'].pk}/"
     # Then the elder's name links to the elder's visits, which the visitor may open
-    assert f'href="{history}" data-testid="elder-history">已访老人</a>' in page
+    assert f'href="{history}" data-testid="elder-history">逾期老人</a>' in page
     opened = client.get(history)
-    assert opened.status_code == 200 and "已访老人" in opened.content.decode()
+    shown = opened.content.decode()
+    assert opened.status_code == 200 and "逾期老人" in shown and "2026-09-10" in shown
+    # And above them, the elder as the visitor sees it on the recording page: the contact's phone masked
+    assert 'data-testid="elder-summary"' in shown and "儿子 139*****222" in shown
+    assert "13900002222" not in shown and "13800001111" not in shown
 
 
 def test_calling_is_a_tel_link_and_is_audited(setting, as_user):
