@@ -297,10 +297,6 @@ def _overdue_in(follow_up: FollowUpFact, first: dt.date, last: dt.date, today: d
 Key = tuple[int, dt.date]  # (elder id, month)
 
 
-def _model_row(elder_id: int, month: dt.date, row: ElderMonth) -> MonthDue:
-    return MonthDue(elder_id=elder_id, month=month, **{**row._asdict(), "visitors": list(row.visitors)})
-
-
 def apply(new: Mapping[Key, ElderMonth | None], months: Sequence[dt.date]) -> int:
     """Store these elder months (None: the month has no row) and add what changed to the facts.
 
@@ -317,7 +313,7 @@ def apply(new: Mapping[Key, ElderMonth | None], months: Sequence[dt.date]) -> in
     facts: dict[tuple[str, dt.date, int], Counter[str]] = defaultdict(Counter)
     helpers: Counter[tuple[int, dt.date, str]] = Counter()
     villages: Counter[tuple[str, dt.date, str]] = Counter()
-    upserts: list[tuple[Any, ...]] = []
+    upserts: list[tuple[int, dt.date, ElderMonth]] = []
     deletes: list[int] = []
     for key, row in new.items():
         before = old.get(key)
@@ -333,16 +329,10 @@ def apply(new: Mapping[Key, ElderMonth | None], months: Sequence[dt.date]) -> in
             _add(facts, helpers, row, month, +1)
             villages[(row.region_path, month, "to_visit")] += row.to_visit
             villages[(row.region_path, month, "visited")] += row.visited
-            upserts.append((elder_id, month, *row[:-1], json.dumps(list(row.visitors))))
+            upserts.append((elder_id, month, row))
         elif before is not None:
             deletes.append(before[0])
-    _upsert(
-        MonthDue,
-        ["elder_id", "month", *ROW_FIELDS],
-        ["elder_id", "month"],
-        ", ".join(f"{c} = excluded.{c}" for c in ROW_FIELDS),
-        sorted(upserts, key=lambda r: (r[0], r[1])),
-    )
+    _upsert_rows(sorted(upserts, key=lambda r: (r[0], r[1])))
     if deletes:
         MonthDue.objects.filter(pk__in=deletes).delete()
     add_to_facts(facts)
@@ -426,6 +416,17 @@ def write_villages(values: Mapping[tuple[str, dt.date], tuple[int, int]], *, add
         ["month", "region_path"],
         f"to_visit = {new['to_visit']}, visited = {new['visited']}",
         [(month, path, *pair) for (path, month), pair in sorted(values.items()) if pair != (0, 0) or not add],
+    )
+
+
+def _upsert_rows(rows: Sequence[tuple[int, dt.date, ElderMonth]]) -> None:
+    """Store these elder months (elder id, month, row), replacing the stored ones, in the order given."""
+    _upsert(
+        MonthDue,
+        ["elder_id", "month", *ROW_FIELDS],
+        ["elder_id", "month"],
+        ", ".join(f"{c} = excluded.{c}" for c in ROW_FIELDS),
+        [(elder_id, month, *row[:-1], json.dumps(list(row.visitors))) for elder_id, month, row in rows],
     )
 
 
@@ -583,13 +584,7 @@ class _RowWriter:
         if not rows:
             return
         if connection.vendor != "postgresql":
-            MonthDue.objects.bulk_create(
-                [_model_row(elder_id, self.month, row) for elder_id, row in rows],
-                update_conflicts=True,
-                unique_fields=["elder", "month"],
-                update_fields=ROW_FIELDS,
-                batch_size=1000,
-            )
+            _upsert_rows([(elder_id, self.month, row) for elder_id, row in rows])
             return
         self.add_lines("".join(_copy_line(elder_id, self.month, row) for elder_id, row in rows))
 
